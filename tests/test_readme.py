@@ -1,0 +1,38 @@
+"The README's Python example runs as written, on a tiny model and tokenizer saved to disk."
+import re
+
+from conftest import ROOT
+
+
+def make_checkpoints(tmp_path):
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(["def fibonacci(n):\n    return n if n < 2 else fibonacci(n - 1) + fibonacci(n - 2)\n"] * 20, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>")
+    paths = {}
+    for name, layers in [("target", 3), ("small-draft", 1)]:
+        torch.manual_seed(layers)
+        cfg = LlamaConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=layers,
+                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256)
+        path = tmp_path / name
+        LlamaForCausalLM(cfg).save_pretrained(path)
+        fast.save_pretrained(path)
+        paths[name] = path
+    return paths
+
+
+def test_readme_hf_example_runs(tmp_path, capsys):
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    example = next(b for b in blocks if "hf_probs" in b)
+    paths = make_checkpoints(tmp_path)
+    code = example.replace('"path/to/target"', repr(str(paths["target"]))).replace('"path/to/small-draft"', repr(str(paths["small-draft"])))
+    assert code != example
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "tokens per target call" in out
