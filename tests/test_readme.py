@@ -29,10 +29,10 @@ def make_checkpoints(tmp_path):
 def test_readme_hf_example_runs(tmp_path, capsys):
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
-    example = next(b for b in blocks if "hf_probs" in b)
+    example = next(b for b in blocks if "sd.generate(" in b)
     paths = make_checkpoints(tmp_path)
     code = example.replace('"path/to/target"', repr(str(paths["target"]))).replace('"path/to/small-draft"', repr(str(paths["small-draft"])))
     assert code != example
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
-    assert "tokens per target call" in out
+    assert "tau = " in out and "target_forwards" in out

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core import SpecnbError
+from ..tree import SUPPORTED_MODEL_TYPES
 from .base import HAS_TRITON, INTERPRET, triton, tl, kernel_backend, dispatch, bench
 
 # %% auto #0
@@ -166,7 +167,7 @@ tree_attention = dispatch(tree_attention_torch, tree_attention_triton)
 
 # %% ../../nbs/kernels/13_tree_attention.ipynb #b68bc108
 TREE_ATTENTION_NAME = "specnb_tree"                      # the name in transformers' attention registries
-TREE_ATTENTION_MODEL_TYPES = ("llama", "qwen2", "qwen3", "mistral")   # model types whose attention calls the registry
+TREE_ATTENTION_MODEL_TYPES = SUPPORTED_MODEL_TYPES          # Llama family: their attention calls the registry
 MAX_TREE_NODES = 256                                     # longer query blocks are prefill chunks: SDPA does them better
 tree_attention_calls = collections.Counter()             # {"tree": n, "fallback": n} since import
 
