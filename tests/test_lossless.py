@@ -1,5 +1,6 @@
 "Greedy speculative decoding is token-identical to `model.generate(do_sample=False)`, over many random prompts."
 import random
+import zlib
 
 import pytest
 import torch
@@ -31,15 +32,17 @@ DRAFTERS = {
 @pytest.mark.parametrize("name", DRAFTERS)
 def test_greedy_token_identical(models, name):
     target, draft = models
-    rng = random.Random(hash(name) % 1000)
+    rng = random.Random(zlib.crc32(name.encode()))   # the same prompts in every run
     near_ties, forwards, tokens = [], 0, 0
     for _ in range(N_PROMPTS):
         base = [rng.randrange(128) for _ in range(rng.randrange(2, 16))]
         prompt = base + base[: rng.randrange(len(base))]
         ids = torch.tensor([prompt])
-        ref = target.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=N_NEW, min_new_tokens=N_NEW,
-                              do_sample=False, pad_token_id=0)[0, len(prompt):].tolist()
-        g = generate(target, prompt, DRAFTERS[name](draft), max_new_tokens=N_NEW)
+        eos = target.generation_config.eos_token_id                # both decoders stop after it
+        ref = target.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=N_NEW, do_sample=False,
+                              pad_token_id=0)[0, len(prompt):].tolist()
+        g = generate(target, prompt, DRAFTERS[name](draft), max_new_tokens=N_NEW, eos_token_id=eos)
+        assert len(g.tokens) == len(ref), (g.tokens, ref)
         for i, (a, b) in enumerate(zip(g.tokens, ref)):
             if a != b:                                              # tolerated only on a floating-point near-tie
                 top2 = target(torch.tensor([prompt + ref[:i]])).logits[0, -1].topk(2).values
@@ -50,6 +53,6 @@ def test_greedy_token_identical(models, name):
         else:
             assert g.tokens == ref
         forwards += g.trace.steps; tokens += g.trace.new_tokens
-        assert sum(g.trace.emitted) == N_NEW and g.trace.target_forwards == g.trace.steps + 1
+        assert sum(g.trace.emitted) == len(ref) and g.trace.target_forwards == g.trace.steps + 1
     print(f"{name}: {tokens / forwards:.2f} tokens per target forward; near-ties tolerated: {near_ties or 'none'}")
     assert tokens > forwards                                        # fewer target forwards than tokens
