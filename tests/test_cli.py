@@ -144,3 +144,32 @@ def test_profile_sections_apply_and_typos_are_caught(capsys, fixture_root, tmp_p
     (fixture_root / "settings.ini").write_text("[smoke]\n[cpu]\n[flaky.cpuu]\nscore = 2\n")
     rc, _, err = run_cli(capsys, "reproduce", "flaky", "--out", str(out))
     assert rc == 2 and "[flaky.cpuu] names no profile" in err and "Did you mean 'cpu'?" in err
+
+
+# --- specnb bench ---------------------------------------------------------------------------------------
+
+def zoo_shipped():
+    from specnb import zoo
+    return {"target", "draft"} <= set(zoo.available())
+
+
+@pytest.mark.skipif(not zoo_shipped(), reason="the zoo models are not in data/zoo")
+def test_bench_cli_writes_json(capsys, tmp_path):
+    out = tmp_path / "bench.json"
+    rc, stdout, err = run_cli(capsys, "bench", "--n", "1", "--categories", "math,code", "--max-new-tokens", "12",
+                              "--methods", "specnb_ar,specnb_sd,hf_ar,hf_pld", "--json", str(out), "--quiet")
+    assert rc == 0, err
+    doc = json.loads(out.read_text())
+    overall = {r["method"]: r for r in doc["summary"] if r["category"] == "overall"}
+    assert set(overall) == {"specnb_ar", "specnb_sd", "hf_ar", "hf_pld"}
+    assert all(r["identical"] == 1.0 for r in overall.values())          # greedy decoding is lossless
+    assert overall["specnb_ar"]["tau"] == 1.0 and overall["specnb_sd"]["tau"] >= 1.0
+    assert doc["meta"]["device_name"] and len(doc["rows"]) == 4 * 2
+
+
+def test_bench_cli_bad_input(capsys):
+    rc, _, err = run_cli(capsys, "bench", "--model", "nope")
+    assert rc == 2 and "no zoo model 'nope'" in err
+    if zoo_shipped():
+        rc, _, err = run_cli(capsys, "bench", "--methods", "specnb_ar,magic", "--n", "1")
+        assert rc == 2 and "unknown methods ['magic']" in err
