@@ -80,7 +80,7 @@ def run_method(method: str, target, draft, ids: torch.Tensor, # prompt ids [1, T
         elif method == "hf_pld": out = target.generate(ids, prompt_lookup_num_tokens=pld_tokens, **hf_kwargs)[0, ids.shape[1]:].tolist()
         else: raise SpecnbError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
         synchronize(dev); seconds = time.perf_counter() - t0
-    # token-producing target forwards: specnb's prefill caches the prompt without emitting; HF's prefill emits the first token
+    # every target forward emits tokens in both libraries (the first one also prefills the prompt)
     steps = steps if method.startswith("specnb_") else counter.calls
     return {"tokens": out, "seconds": seconds, "forwards": counter.calls, "steps": steps}
 

@@ -36,9 +36,11 @@ def model_forward(model, # a Hugging Face causal LM
                   cache: DynamicCache, # updated in place with the new tokens' keys and values
                   position_ids: torch.Tensor | None = None, # [B, T]; default: continue after the cache
                   attention_mask: torch.Tensor | None = None, # e.g. a 4-D tree mask [B, 1, T, cached + T]
+                  logits_to_keep: int = 0, # compute the LM head for the last `logits_to_keep` positions only (0: all)
                  ) -> torch.Tensor:
-    "Run `model` on `input_ids` with `cache`; return the logits [B, T, V]."
+    "Run `model` on `input_ids` with `cache`; return the logits [B, T, V] (or of the last `logits_to_keep` positions)."
     kwargs = {cache_kwarg(model): cache, "use_cache": True}
+    if logits_to_keep: kwargs["logits_to_keep"] = logits_to_keep
     if position_ids is not None: kwargs["position_ids"] = position_ids
     if attention_mask is not None: kwargs["attention_mask"] = attention_mask
     return model(input_ids=input_ids, **kwargs).logits

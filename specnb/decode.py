@@ -20,7 +20,8 @@ from .kernels.verify import sample_verify_chain
 
 # %% auto #0
 __all__ = ['vocab_size', 'context_length', 'HFTarget', 'TableTarget', 'Proposal', 'StepResult', 'SamplingConfig', 'Drafter',
-           'NoDrafter', 'PromptLookupDrafter', 'chain_choices', 'DraftModelDrafter', 'Trace', 'Generation', 'generate']
+           'NoDrafter', 'PromptLookupDrafter', 'chain_choices', 'DraftModelDrafter', 'Trace', 'Generation',
+           'limit_depth', 'generate']
 
 # %% ../nbs/06_decode.ipynb #79505634
 def vocab_size(model) -> int:
@@ -38,15 +39,18 @@ class HFTarget:
         check_architecture(model)
         self.model, self.vocab_size, self.forwards = model, vocab_size(model), 0
 
-    def prefill(self, tokens: list[int]) -> torch.Tensor:
-        "Start a new sequence: cache the prompt `tokens`; return the logits after its last token [V]."
-        self.cache, self.forwards = new_cache(self.model), self.forwards + 1
-        return model_forward(self.model, torch.tensor([tokens], device=self.model.device), self.cache)[0, -1]
+    def start(self) -> None:
+        "Start a new sequence with an empty cache."
+        self.cache, self.forwards = new_cache(self.model), 0
 
-    def score(self, tree: Tree) -> torch.Tensor:
-        "Logits after each node of `tree` [N, V], in one forward; the nodes are appended to the cache."
-        self.start = cache_len(self.cache); self.forwards += 1
-        return tree_forward(self.model, tree, self.cache)
+    def score(self, tree: Tree, pending: list[int] = ()) -> torch.Tensor:
+        "Logits after each node of `tree` [N, V] in one forward that first feeds the uncached `pending` tokens."
+        P = len(pending)
+        if P:                                                      # pending tokens form a chain the tree hangs from
+            tree = Tree(list(range(-1, P - 1)) + [P - 1 if p < 0 else p + P for p in tree.parents],
+                        torch.cat([torch.tensor(pending, dtype=torch.long), tree.tokens]))
+        self.start = cache_len(self.cache) + P; self.forwards += 1
+        return tree_forward(self.model, tree, self.cache, logits_to_keep=len(tree) - P)   # no LM head on the prompt
 
     def commit(self, path: list[int]) -> None:
         "Keep the cache entries of the accepted `path` (root first) of the last scored tree."
@@ -56,10 +60,8 @@ class TableTarget:
     "A bigram language model (`table[a, b]` = p(b | a)) as a target: exact distributions for tests."
     def __init__(self, table: torch.Tensor):   # [V, V]
         self.logits, self.vocab_size, self.forwards = table.log(), table.shape[0], 0
-    def prefill(self, tokens):
-        self.forwards += 1
-        return self.logits[tokens[-1]]
-    def score(self, tree: Tree) -> torch.Tensor:
+    def start(self): self.forwards = 0
+    def score(self, tree: Tree, pending=()) -> torch.Tensor:
         self.forwards += 1
         return self.logits[tree.tokens]                          # [N, V]
     def commit(self, path): pass
@@ -138,7 +140,7 @@ class DraftModelDrafter:
     def __init__(self, model, # the draft model (Llama family)
                  gamma: int = 4, # chain length (the most drafts per step), when `choices` is None
                  choices: list[list[int]] | None = None, # a static tree as Medusa-style rank paths
-                 confidence: float | None = None, # greedy chains: stop drafting once the draft's top probability < this
+                 confidence: float | None = None, # chains: stop drafting after a draft token whose draft probability is < this
                 ):
         check_architecture(model)
         if choices is None and gamma < 1: raise SpecnbError(f"gamma must be at least 1, got {gamma}")
@@ -154,36 +156,54 @@ class DraftModelDrafter:
         self.sampling, self.draws = sampling, draws
         self.cache, self.cached = new_cache(self.model), []         # draft KV cache and the tokens it holds
 
-    def _sync(self, tokens: list[int]) -> None:
-        "Make the draft cache hold exactly `tokens[:-1]` (crop what was rejected, feed what is new)."
+    def _sync(self, tokens: list[int], last: int) -> list[int]:
+        "Crop the draft cache to the longest prefix it shares with `tokens[:last]`; return the tokens still to feed."
         keep = 0
-        for a, b in zip(self.cached, tokens[:-1]):
+        for a, b in zip(self.cached, tokens[:last]):
             if a != b: break
             keep += 1
         crop(self.cache, keep)
-        if len(tokens) - 1 > keep:
-            model_forward(self.model, torch.tensor([tokens[keep:-1]], device=self.model.device), self.cache)
-        self.cached = tokens[:-1]
+        self.cached = tokens[:keep]
+        return tokens[keep:]
 
     def propose(self, tokens):
-        self._sync(tokens)
+        return self._propose_chain(tokens) if self.is_chain else self._propose_tree(tokens)
+
+    def _propose_chain(self, tokens):
+        "Draft up to `gamma` tokens one by one; the first draft forward also feeds every token the cache lacks."
+        feed = self._sync(tokens, len(tokens) - 1)                 # >= 1 token: at least the pending root
+        drafts, qs = [], []
+        for _ in range(len(self.levels)):
+            logits = model_forward(self.model, torch.tensor([feed], device=self.model.device), self.cache, logits_to_keep=1)[0, -1]   # [V]
+            self.cached = self.cached + feed
+            if self.sampling.greedy:
+                t = int(logits.argmax())
+                p = logits.float().softmax(-1)[t] if self.confidence is not None else None
+            else:
+                q = self.sampling.probs(logits); t = int(self.draws.categorical(q)); qs.append(q)
+                p = q[t] if self.confidence is not None else None
+            drafts.append(t); feed = [t]
+            if p is not None and p < self.confidence: break       # the draft is unsure of this token: verify what we have
+        tree = Tree(list(range(-1, len(drafts))), torch.tensor([tokens[-1]] + drafts))
+        if self.sampling.greedy: return Proposal(tree)
+        draft_probs = qs[0].new_zeros(len(tree), qs[0].shape[-1])  # row i: q the child of node i was drawn from
+        draft_probs[:-1] = torch.stack(qs)
+        return Proposal(tree, draft_probs, replacement=False)
+
+    def _propose_tree(self, tokens):
+        "Draft a static tree level by level, one draft forward per level under the tree's ancestor mask."
+        feed = self._sync(tokens, len(tokens) - 1)[:-1]            # everything before the root
+        if feed: model_forward(self.model, torch.tensor([feed], device=self.model.device), self.cache, logits_to_keep=1)
         L = len(tokens) - 1
         parents, toks, paths, index = [-1], [tokens[-1]], [()], {(): 0}
-        qs = []                                                    # q at each node whose children were drawn
-        frontier, fed = [0], []                                    # fed: nodes whose KV the draft cache now holds
+        qs, frontier = [], [0]                                     # q at each node whose children were drawn
         for depth in range(1, len(self.levels) + 1):
             tree = Tree(parents, torch.tensor(toks))
-            if tree.is_chain:
-                logits = model_forward(self.model, torch.tensor([[toks[i] for i in frontier]], device=self.model.device), self.cache)[0]
-            else:
-                mask = tree.attention_mask(L)[:, :, frontier]     # rows of the new nodes only
-                pos = tree.position_ids(L)[frontier][None]
-                logits = model_forward(self.model, torch.tensor([[toks[i] for i in frontier]], device=self.model.device),
-                                       self.cache, position_ids=pos.to(self.model.device), attention_mask=mask.to(self.model.device))[0]
-            fed += frontier
+            mask = tree.attention_mask(L)[:, :, frontier]         # rows of the new nodes only
+            pos = tree.position_ids(L)[frontier][None]
+            logits = model_forward(self.model, torch.tensor([[toks[i] for i in frontier]], device=self.model.device),
+                                   self.cache, position_ids=pos.to(self.model.device), attention_mask=mask.to(self.model.device))[0]
             probs = self.sampling.probs(logits) if not self.sampling.greedy else None
-            if (self.confidence is not None and self.is_chain and probs is None and depth > 1
-                    and logits[-1].float().softmax(-1).max() < self.confidence): break    # the draft is unsure: stop here
             new = []
             for row, u in enumerate(frontier):
                 kids = [c for c in self.levels.get(depth, []) if c[:-1] == paths[u]]
@@ -202,8 +222,7 @@ class DraftModelDrafter:
             frontier = new
             if not frontier: break
         tree = Tree(parents, torch.tensor(toks))
-        if tree.is_chain: self.cached = tokens[:-1] + [toks[i] for i in fed]   # keep the drafts' KV: _sync crops the rejected
-        else: crop(self.cache, L + 1); self.cached = list(tokens)              # tree slots are out of order: keep the root only
+        crop(self.cache, L + 1); self.cached = list(tokens)       # tree slots are out of order: keep the root only
         if self.sampling.greedy: return Proposal(tree)
         draft_probs = qs[0][1].new_zeros(len(tree), qs[0][1].shape[-1]) if qs else None   # on the draft's device
         for u, q in qs: draft_probs[u] = q
@@ -215,12 +234,12 @@ class DraftModelDrafter:
 @dataclass
 class Trace:
     "What a `generate` call did."
-    steps: int = 0                                   # target forwards that emitted tokens (the prefill emits the first)
+    steps: int = 0                                   # target forwards (each emits tokens; the first also prefills the prompt)
     accepted: list[int] = field(default_factory=list)   # drafts accepted per step
     emitted: list[int] = field(default_factory=list)    # tokens emitted per step (accepted + 1; the last step may be cut)
     proposed: list[int] = field(default_factory=list)   # draft nodes proposed per step
     target_forwards: int = 0                         # target forwards, prefill included
-    prefill_s: float = 0.0
+    prefill_s: float = 0.0                           # the first step: prompt and first tree in one forward
     draft_s: float = 0.0
     verify_s: float = 0.0
     total_s: float = 0.0
@@ -244,6 +263,17 @@ class Generation:
     "The output of `generate`: the new tokens and the trace."
     tokens: list[int]
     trace: Trace
+
+# %% ../nbs/06_decode.ipynb #2d1b9a15
+def limit_depth(prop: Proposal, depth: int) -> Proposal:
+    "`prop` without the nodes deeper than `depth` (the root has depth 0)."
+    tree = prop.tree
+    if max(tree.depth) <= depth: return prop
+    keep = [i for i, d in enumerate(tree.depth) if d <= depth]     # ancestors come first, so parents survive
+    new = {old: i for i, old in enumerate(keep)}
+    pruned = Tree([-1 if tree.parents[i] < 0 else new[tree.parents[i]] for i in keep], tree.tokens[keep])
+    probs = None if prop.draft_probs is None else prop.draft_probs[torch.tensor(keep, device=prop.draft_probs.device)]
+    return Proposal(pruned, probs, prop.replacement)
 
 # %% ../nbs/06_decode.ipynb #cf6ffd3b
 @torch.no_grad()
@@ -272,22 +302,17 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family), or a 
     draws = draws or SampledDraws(seed=seed, device=dev)             # the generator lives where the probabilities do
     drafter = drafter or NoDrafter()
     eos = set([eos_token_id] if isinstance(eos_token_id, int) else (eos_token_id or []))
-    trace, tokens, out = Trace(), list(prompt), []
+    trace, tokens, out, pending = Trace(), list(prompt), [], prompt[:-1]    # pending: fed with the first tree
     t_start = time.perf_counter()
-    target.forwards = 0
-    last = target.prefill(prompt)                                  # the prompt's logits give the first token, as in HF
-    first = int(last.argmax()) if sampling.greedy else int(draws.categorical(sampling.probs(last)))
-    out.append(first); tokens = prompt + out
-    trace.steps, trace.accepted, trace.emitted, trace.proposed = 1, [0], [1], [0]
+    target.start()
     drafter.start(prompt, target, sampling, draws)
-    synchronize(dev); trace.prefill_s = time.perf_counter() - t_start
-    while len(out) < max_new_tokens and first not in eos:
+    while True:
         t0 = time.perf_counter()
-        prop = drafter.propose(tokens)
+        prop = limit_depth(drafter.propose(tokens), max_new_tokens - len(out) - 1)   # drafts past the budget are waste
         tree = prop.tree
         if tree.tokens[0].item() != tokens[-1]: raise SpecnbError("a drafter's tree must be rooted at the last token")
         t1 = time.perf_counter()
-        logits = target.score(tree)                                # [N, V]
+        logits = target.score(tree, pending); pending = []        # [N, V]
         if len(tree) == 1:                                         # plain decoding: no verification to do
             path = [0]
             nxt = int(logits[0].argmax()) if sampling.greedy else int(draws.categorical(sampling.probs(logits[0])))
@@ -313,6 +338,7 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family), or a 
             if t in eos or len(out) == max_new_tokens: stop = True; break
         trace.steps += 1; trace.accepted.append(len(path) - 1); trace.emitted.append(kept); trace.proposed.append(len(tree) - 1)
         trace.draft_s += t1 - t0; trace.verify_s += t2 - t1
+        if trace.steps == 1: trace.prefill_s = t2 - t0
         tokens = prompt + out
         if stop: break
     trace.target_forwards = target.forwards

@@ -99,11 +99,13 @@ def check_architecture(model) -> None:
 def tree_forward(model, # a Hugging Face causal LM of the Llama family
                  tree: Tree, # the nodes to score; node 0 follows the cached prefix
                  cache, # DynamicCache holding the prefix; the N tree nodes are appended to it
+                 logits_to_keep: int = 0, # logits of the last nodes only (0: all)
                 ) -> torch.Tensor:
     "Logits [N, V] after each tree node, in one forward; each equals a causal forward over prefix + its path."
     check_architecture(model)
     L, dev = cache_len(cache), model.device
     ids = tree.tokens.to(dev)[None]                               # [1, N]
-    if tree.is_chain: return model_forward(model, ids, cache)[0]
+    if tree.is_chain: return model_forward(model, ids, cache, logits_to_keep=logits_to_keep)[0]
     mask = tree.attention_mask(L).to(dev)                         # [1, 1, N, L + N]
-    return model_forward(model, ids, cache, position_ids=tree.position_ids(L).to(dev)[None], attention_mask=mask)[0]
+    return model_forward(model, ids, cache, position_ids=tree.position_ids(L).to(dev)[None], attention_mask=mask,
+                         logits_to_keep=logits_to_keep)[0]
