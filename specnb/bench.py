@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -16,8 +18,9 @@ from .decode import generate, DraftModelDrafter, PromptLookupDrafter
 from . import zoo
 
 # %% auto #0
-__all__ = ['BENCH_CATEGORIES', 'METHODS', 'bench_path', 'build_prompts', 'load_prompts', 'ForwardCounter', 'run_method',
-           'run_bench', 'summarize', 'plot', 'bench_json', 'cmd_bench', 'add_bench_parser']
+__all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'PAPER_METHODS', 'bench_path', 'build_prompts', 'load_prompts',
+           'BenchMethod', 'register_method', 'all_methods', 'needs_draft', 'ForwardCounter', 'run_method', 'run_bench',
+           'summarize', 'plot', 'bench_json', 'cmd_bench', 'add_bench_parser']
 
 # %% ../nbs/07_bench.ipynb #7e3022cf
 BENCH_CATEGORIES = ("prose", "translation", "extraction", "qa", "math", "copy", "code")
@@ -49,6 +52,30 @@ def load_prompts(path: str | Path | None = None, categories=None, n: int | None 
 
 # %% ../nbs/07_bench.ipynb #90e5f73d
 METHODS = ("specnb_ar", "specnb_sd", "specnb_pld", "hf_ar", "hf_assisted", "hf_pld")
+NEEDS_DRAFT = {"specnb_sd", "hf_assisted"}
+
+@dataclass
+class BenchMethod:
+    "A method a paper notebook adds to MiniSpecBench."
+    name: str
+    setup: Callable        # (target, draft) -> run(ids [1, T], max_new_tokens, eos_token_id) -> Generation; called once per bench
+    needs_draft: bool = False
+    doc: str = ""
+
+PAPER_METHODS: dict[str, BenchMethod] = {}
+
+def register_method(name: str, setup: Callable, needs_draft: bool = False, doc: str = "") -> None:
+    "Add a method to `specnb bench` (paper modules call this at import)."
+    PAPER_METHODS[name] = BenchMethod(name, setup, needs_draft, doc)
+
+def all_methods() -> list[str]:
+    "The built-in methods and every method registered by a `specnb.spec` module (imported here to register)."
+    import importlib, pkgutil, specnb.spec
+    for m in pkgutil.iter_modules(specnb.spec.__path__): importlib.import_module(f"specnb.spec.{m.name}")
+    return list(METHODS) + list(PAPER_METHODS)
+
+def needs_draft(method: str) -> bool:
+    return method in NEEDS_DRAFT or (method in PAPER_METHODS and PAPER_METHODS[method].needs_draft)
 
 class ForwardCounter:
     "Counts forward calls of `model` inside a `with` block."
@@ -62,6 +89,7 @@ class ForwardCounter:
 def run_method(method: str, target, draft, ids: torch.Tensor, # prompt ids [1, T]
                max_new_tokens: int = 64, gamma: int = 20, pld_tokens: int = 10, eos_token_id: int | None = None,
                confidence: float | None = 0.4, # specnb_sd stops drafting below this top probability (HF's default too)
+               runner: Callable | None = None, # for a registered paper method: what its `setup` returned
               ) -> dict:
     "Decode `ids` greedily with `method`: {tokens, seconds, forwards (all target calls), steps (token-producing calls)}."
     dev = target.device
@@ -72,8 +100,9 @@ def run_method(method: str, target, draft, ids: torch.Tensor, # prompt ids [1, T
                "specnb_pld": lambda: PromptLookupDrafter(num_tokens=pld_tokens, max_ngram=3)}.get(method, lambda: None)()
     with ForwardCounter(target) as counter:
         synchronize(dev); t0 = time.perf_counter()
-        if method.startswith("specnb_"):
-            g = generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id)
+        if method.startswith("specnb_") or runner is not None:
+            g = (runner(ids, max_new_tokens, eos_token_id) if runner is not None
+                 else generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id))
             out, steps = g.tokens, g.trace.steps
         elif method == "hf_ar": out = target.generate(ids, **hf_kwargs)[0, ids.shape[1]:].tolist()
         elif method == "hf_assisted": out = target.generate(ids, assistant_model=draft, **hf_kwargs)[0, ids.shape[1]:].tolist()
@@ -81,7 +110,7 @@ def run_method(method: str, target, draft, ids: torch.Tensor, # prompt ids [1, T
         else: raise SpecnbError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
         synchronize(dev); seconds = time.perf_counter() - t0
     # every target forward emits tokens in both libraries (the first one also prefills the prompt)
-    steps = steps if method.startswith("specnb_") else counter.calls
+    steps = steps if (method.startswith("specnb_") or runner is not None) else counter.calls
     return {"tokens": out, "seconds": seconds, "forwards": counter.calls, "steps": steps}
 
 # %% ../nbs/07_bench.ipynb #b053990f
@@ -90,20 +119,21 @@ def run_bench(target, tokenizer, draft=None, # models (draft needed for *_sd / h
               max_new_tokens: int = 64, gamma: int = 20, pld_tokens: int = 10, progress: bool = True) -> list[dict]:
     "One row per (method, prompt): tokens, seconds, forwards, category."
     from tqdm.auto import tqdm
-    methods = list(methods)
-    bad = [m for m in methods if m not in METHODS]
-    if bad: raise SpecnbError(f"unknown methods {bad}; valid: {', '.join(METHODS)}")
-    if draft is None and any(m in ("specnb_sd", "hf_assisted") for m in methods):
-        raise SpecnbError("specnb_sd and hf_assisted need a draft model")
+    methods, valid = list(methods), all_methods()
+    bad = [m for m in methods if m not in valid]
+    if bad: raise SpecnbError(f"unknown methods {bad}; valid: {', '.join(valid)}")
+    if draft is None and any(needs_draft(m) for m in methods):
+        raise SpecnbError(f"{', '.join(m for m in methods if needs_draft(m))} need a draft model")
     if "specnb_ar" not in methods: methods = ["specnb_ar"] + methods   # the reference for speed and identity
     prompts = load_prompts(categories=categories, n=n)
     eos = tokenizer.eos_token_id
     enc = [tokenizer(p["prompt"], return_tensors="pt").input_ids for p in prompts]
-    for m in methods: run_method(m, target, draft, enc[0], 8, gamma, pld_tokens, eos)          # warm-up
+    runners = {m: PAPER_METHODS[m].setup(target, draft) for m in methods if m in PAPER_METHODS}   # once: state may persist
+    for m in methods: run_method(m, target, draft, enc[0], 8, gamma, pld_tokens, eos, runner=runners.get(m))   # warm-up
     rows = []
     for p, ids in tqdm(list(zip(prompts, enc)), desc="MiniSpecBench", disable=not progress):
         for m in methods:
-            r = run_method(m, target, draft, ids, max_new_tokens, gamma, pld_tokens, eos)
+            r = run_method(m, target, draft, ids, max_new_tokens, gamma, pld_tokens, eos, runner=runners.get(m))
             rows.append({"method": m, "id": p["id"], "category": p["category"], "prompt_tokens": ids.shape[1], **r})
     return rows
 
@@ -148,9 +178,8 @@ def cmd_bench(args) -> int:
     "`specnb bench`: load the models, run MiniSpecBench, print the table, optionally write JSON."
     from specnb.core import run_metadata, write_json
     target, tok = zoo.load(args.model, device=args.device)
-    methods = [m.strip() for m in args.methods.split(",")] if args.methods else list(METHODS)
-    needs_draft = any(m in ("specnb_sd", "hf_assisted") for m in methods)
-    draft = zoo.load(args.draft, device=args.device)[0] if needs_draft else None
+    methods = [m.strip() for m in args.methods.split(",")] if args.methods else all_methods()
+    draft = zoo.load(args.draft, device=args.device)[0] if any(needs_draft(m) for m in methods) else None
     cats = [c.strip() for c in args.categories.split(",")] if args.categories else None
     rows = run_bench(target, tok, draft, methods, cats, args.n, args.max_new_tokens, args.gamma, progress=not args.quiet)
     s = summarize(rows)
@@ -166,7 +195,7 @@ def add_bench_parser(sub) -> None:
     p = sub.add_parser("bench", help="MiniSpecBench: every decoder side by side on the same model and prompts")
     p.add_argument("--model", default="target", help="zoo name or hf:<path> (default: target)")
     p.add_argument("--draft", default="draft", help="draft model for specnb_sd / hf_assisted (default: draft)")
-    p.add_argument("--methods", default="", help=f"comma-separated, from {', '.join(METHODS)} (default: all)")
+    p.add_argument("--methods", default="", help=f"comma-separated, from {', '.join(METHODS)} and the paper notebooks' methods (default: all)")
     p.add_argument("--categories", default="", help=f"comma-separated, from {', '.join(BENCH_CATEGORIES)} (default: all)")
     p.add_argument("--n", type=int, default=None, help="prompts per category (default: all shipped)")
     p.add_argument("--max-new-tokens", type=int, default=64)

@@ -37,12 +37,18 @@ def model_forward(model, # a Hugging Face causal LM
                   position_ids: torch.Tensor | None = None, # [B, T]; default: continue after the cache
                   attention_mask: torch.Tensor | None = None, # e.g. a 4-D tree mask [B, 1, T, cached + T]
                   logits_to_keep: int = 0, # compute the LM head for the last `logits_to_keep` positions only (0: all)
-                 ) -> torch.Tensor:
+                  return_hidden: bool = False, # also return the final (normed) hidden states of those positions
+                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     "Run `model` on `input_ids` with `cache`; return the logits [B, T, V] (or of the last `logits_to_keep` positions)."
     kwargs = {cache_kwarg(model): cache, "use_cache": True}
-    if logits_to_keep: kwargs["logits_to_keep"] = logits_to_keep
     if position_ids is not None: kwargs["position_ids"] = position_ids
     if attention_mask is not None: kwargs["attention_mask"] = attention_mask
+    if return_hidden:                                              # the decoder stack, then the LM head ourselves
+        base = model.get_decoder()
+        h = base(input_ids=input_ids, **{cache_kwarg(base) if k == cache_kwarg(model) else k: v for k, v in kwargs.items()}).last_hidden_state
+        h = h[:, -logits_to_keep:] if logits_to_keep else h       # [B, T', D]
+        return model.get_output_embeddings()(h), h
+    if logits_to_keep: kwargs["logits_to_keep"] = logits_to_keep
     return model(input_ids=input_ids, **kwargs).logits
 
 def cache_len(cache: DynamicCache) -> int:

@@ -44,13 +44,14 @@ class HFTarget:
         self.cache, self.forwards = new_cache(self.model), 0
 
     def score(self, tree: Tree, pending: list[int] = ()) -> torch.Tensor:
-        "Logits after each node of `tree` [N, V] in one forward that first feeds the uncached `pending` tokens."
+        "Logits after each node of `tree` [N, V] in one forward that first feeds the uncached `pending` tokens; `self.hidden`: their final hidden states [N, D]."
         P = len(pending)
         if P:                                                      # pending tokens form a chain the tree hangs from
             tree = Tree(list(range(-1, P - 1)) + [P - 1 if p < 0 else p + P for p in tree.parents],
                         torch.cat([torch.tensor(pending, dtype=torch.long), tree.tokens]))
         self.start = cache_len(self.cache) + P; self.forwards += 1
-        return tree_forward(self.model, tree, self.cache, logits_to_keep=len(tree) - P)   # no LM head on the prompt
+        logits, self.hidden = tree_forward(self.model, tree, self.cache, logits_to_keep=len(tree) - P, return_hidden=True)   # no LM head on the prompt
+        return logits
 
     def commit(self, path: list[int]) -> None:
         "Keep the cache entries of the accepted `path` (root first) of the last scored tree."
@@ -81,6 +82,7 @@ class StepResult:
     path: list[int]                           # accepted nodes, root first
     new_tokens: list[int]                     # accepted drafts + the target's next token
     target_logits: torch.Tensor               # [N, V]
+    target_hidden: torch.Tensor | None = None # [N, D]: the target's final hidden states at the nodes (HF targets)
 
 @dataclass
 class SamplingConfig:
@@ -277,7 +279,7 @@ def limit_depth(prop: Proposal, depth: int) -> Proposal:
 
 # %% ../nbs/06_decode.ipynb #cf6ffd3b
 @torch.no_grad()
-def generate(model, # the target: a Hugging Face causal LM (Llama family), or a `TableTarget`
+def generate(model, # the target: a Hugging Face causal LM (Llama family), a `TableTarget`, or any object with start/score/commit
              prompt: list[int] | torch.Tensor, # prompt token ids ([T] or [1, T])
              drafter: Drafter | None = None, # None: plain autoregressive decoding
              max_new_tokens: int = 64, # tokens to generate at most
@@ -292,13 +294,14 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family), or a 
     prompt = [int(t) for t in (prompt.reshape(-1).tolist() if isinstance(prompt, torch.Tensor) else prompt)]
     if not prompt: raise SpecnbError("the prompt is empty; pass at least one token (e.g. the BOS token)")
     if max_new_tokens <= 0: raise SpecnbError(f"max_new_tokens must be positive, got {max_new_tokens}")
-    target = model if isinstance(model, TableTarget) else HFTarget(model)
-    ctx = None if isinstance(model, TableTarget) else context_length(model)
+    target = model if all(hasattr(model, a) for a in ("start", "score", "commit")) else HFTarget(model)   # or a custom target
+    hf = getattr(target, "model", None)                            # the Hugging Face model behind the target, if any
+    ctx = None if hf is None else context_length(hf)
     if ctx is not None and len(prompt) + max_new_tokens > ctx:
         raise SpecnbError(f"prompt ({len(prompt)} tokens) + max_new_tokens ({max_new_tokens}) exceeds the model's context of {ctx}; "
                           f"shorten the prompt or use max_new_tokens <= {max(ctx - len(prompt), 0)}")
     sampling = SamplingConfig(temperature, top_k, top_p)
-    dev = getattr(model, "device", torch.device("cpu"))
+    dev = hf.device if hf is not None else torch.device("cpu")
     draws = draws or SampledDraws(seed=seed, device=dev)             # the generator lives where the probabilities do
     drafter = drafter or NoDrafter()
     eos = set([eos_token_id] if isinstance(eos_token_id, int) else (eos_token_id or []))
@@ -331,7 +334,7 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family), or a 
         target.commit(path)
         synchronize(dev); t2 = time.perf_counter()
         new = tree.tokens[path[1:]].tolist() + [nxt]
-        drafter.observe(StepResult(prop, path, new, logits))
+        drafter.observe(StepResult(prop, path, new, logits, getattr(target, "hidden", None)))
         stop, kept = False, 0
         for t in new:
             out.append(t); kept += 1

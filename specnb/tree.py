@@ -100,12 +100,14 @@ def tree_forward(model, # a Hugging Face causal LM of the Llama family
                  tree: Tree, # the nodes to score; node 0 follows the cached prefix
                  cache, # DynamicCache holding the prefix; the N tree nodes are appended to it
                  logits_to_keep: int = 0, # logits of the last nodes only (0: all)
-                ) -> torch.Tensor:
+                 return_hidden: bool = False, # also return the final hidden states [N, D] of those nodes
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     "Logits [N, V] after each tree node, in one forward; each equals a causal forward over prefix + its path."
     check_architecture(model)
     L, dev = cache_len(cache), model.device
     ids = tree.tokens.to(dev)[None]                               # [1, N]
-    if tree.is_chain: return model_forward(model, ids, cache, logits_to_keep=logits_to_keep)[0]
-    mask = tree.attention_mask(L).to(dev)                         # [1, 1, N, L + N]
-    return model_forward(model, ids, cache, position_ids=tree.position_ids(L).to(dev)[None], attention_mask=mask,
-                         logits_to_keep=logits_to_keep)[0]
+    kw = dict(logits_to_keep=logits_to_keep, return_hidden=return_hidden)
+    if not tree.is_chain:
+        kw.update(position_ids=tree.position_ids(L).to(dev)[None], attention_mask=tree.attention_mask(L).to(dev))  # mask [1, 1, N, L + N]
+    out = model_forward(model, ids, cache, **kw)
+    return (out[0][0], out[1][0]) if return_hidden else out[0]
