@@ -18,9 +18,9 @@ from .decode import generate, DraftModelDrafter, PromptLookupDrafter
 from . import zoo
 
 # %% auto #0
-__all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'PAPER_METHODS', 'bench_path', 'build_prompts', 'load_prompts',
-           'BenchMethod', 'register_method', 'all_methods', 'needs_draft', 'ForwardCounter', 'run_method', 'run_bench',
-           'summarize', 'plot', 'bench_json', 'cmd_bench', 'add_bench_parser']
+__all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'WARMUP_PROMPT', 'PAPER_METHODS', 'bench_path', 'build_prompts',
+           'load_prompts', 'BenchMethod', 'register_method', 'all_methods', 'needs_draft', 'ForwardCounter',
+           'run_method', 'run_bench', 'summarize', 'plot', 'bench_json', 'cmd_bench', 'add_bench_parser']
 
 # %% ../nbs/07_bench.ipynb #7e3022cf
 BENCH_CATEGORIES = ("prose", "translation", "extraction", "qa", "math", "copy", "code")
@@ -53,12 +53,13 @@ def load_prompts(path: str | Path | None = None, categories=None, n: int | None 
 # %% ../nbs/07_bench.ipynb #90e5f73d
 METHODS = ("specnb_ar", "specnb_sd", "specnb_pld", "hf_ar", "hf_assisted", "hf_pld")
 NEEDS_DRAFT = {"specnb_sd", "hf_assisted"}
+WARMUP_PROMPT = "def warm_up(x):\n    return"                  # the warm-up round's prompt, outside the benchmark
 
 @dataclass
 class BenchMethod:
     "A method a paper notebook adds to MiniSpecBench."
     name: str
-    setup: Callable        # (target, draft) -> run(ids [1, T], max_new_tokens, eos_token_id) -> Generation; called once per bench
+    setup: Callable        # (target, draft, **options) -> run(ids [1, T], max_new_tokens, eos_token_id) -> Generation; once per bench
     needs_draft: bool = False
     doc: str = ""
 
@@ -78,8 +79,8 @@ def needs_draft(method: str) -> bool:
     return method in NEEDS_DRAFT or (method in PAPER_METHODS and PAPER_METHODS[method].needs_draft)
 
 class ForwardCounter:
-    "Counts forward calls of `model` inside a `with` block."
-    def __init__(self, model): self.model, self.calls = model, 0
+    "Counts forward calls of `model`'s decoder stack inside a `with` block (whichever entry point runs it)."
+    def __init__(self, model): self.model, self.calls = (model.get_decoder() if hasattr(model, "get_decoder") else model), 0
     def __enter__(self):
         self.handle = self.model.register_forward_pre_hook(lambda *a, **k: setattr(self, "calls", self.calls + 1))
         return self
@@ -103,20 +104,23 @@ def run_method(method: str, target, draft, ids: torch.Tensor, # prompt ids [1, T
         if method.startswith("specnb_") or runner is not None:
             g = (runner(ids, max_new_tokens, eos_token_id) if runner is not None
                  else generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id))
-            out, steps = g.tokens, g.trace.steps
+            out, steps, forwards = g.tokens, g.trace.steps, g.trace.target_forwards
         elif method == "hf_ar": out = target.generate(ids, **hf_kwargs)[0, ids.shape[1]:].tolist()
         elif method == "hf_assisted": out = target.generate(ids, assistant_model=draft, **hf_kwargs)[0, ids.shape[1]:].tolist()
         elif method == "hf_pld": out = target.generate(ids, prompt_lookup_num_tokens=pld_tokens, **hf_kwargs)[0, ids.shape[1]:].tolist()
         else: raise SpecnbError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
         synchronize(dev); seconds = time.perf_counter() - t0
     # every target forward emits tokens in both libraries (the first one also prefills the prompt)
-    steps = steps if (method.startswith("specnb_") or runner is not None) else counter.calls
-    return {"tokens": out, "seconds": seconds, "forwards": counter.calls, "steps": steps}
+    if not (method.startswith("specnb_") or runner is not None): steps = forwards = counter.calls
+    return {"tokens": out, "seconds": seconds, "forwards": forwards, "steps": steps}
 
 # %% ../nbs/07_bench.ipynb #b053990f
 def run_bench(target, tokenizer, draft=None, # models (draft needed for *_sd / hf_assisted)
               methods=METHODS, categories=None, n: int | None = None, # what to run
-              max_new_tokens: int = 64, gamma: int = 20, pld_tokens: int = 10, progress: bool = True) -> list[dict]:
+              max_new_tokens: int = 64, gamma: int = 20, pld_tokens: int = 10, progress: bool = True,
+              options: dict[str, dict] | None = None, # keyword arguments for a paper method's `setup`, by method
+              runners: dict | None = None, # filled with each paper method's runner (to inspect its state afterwards)
+             ) -> list[dict]:
     "One row per (method, prompt): tokens, seconds, forwards, category."
     from tqdm.auto import tqdm
     methods, valid = list(methods), all_methods()
@@ -128,8 +132,11 @@ def run_bench(target, tokenizer, draft=None, # models (draft needed for *_sd / h
     prompts = load_prompts(categories=categories, n=n)
     eos = tokenizer.eos_token_id
     enc = [tokenizer(p["prompt"], return_tensors="pt").input_ids for p in prompts]
-    runners = {m: PAPER_METHODS[m].setup(target, draft) for m in methods if m in PAPER_METHODS}   # once: state may persist
-    for m in methods: run_method(m, target, draft, enc[0], 8, gamma, pld_tokens, eos, runner=runners.get(m))   # warm-up
+    runners = {} if runners is None else runners
+    for m in methods:                                              # once per bench: a method's state may persist
+        if m in PAPER_METHODS: runners[m] = PAPER_METHODS[m].setup(target, draft, **(options or {}).get(m, {}))
+    warm = tokenizer(WARMUP_PROMPT, return_tensors="pt").input_ids   # not a measured prompt: stateful methods start fresh
+    for m in methods: run_method(m, target, draft, warm, 8, gamma, pld_tokens, eos, runner=runners.get(m))
     rows = []
     for p, ids in tqdm(list(zip(prompts, enc)), desc="MiniSpecBench", disable=not progress):
         for m in methods:
@@ -138,7 +145,7 @@ def run_bench(target, tokenizer, draft=None, # models (draft needed for *_sd / h
     return rows
 
 def summarize(rows: list[dict]):
-    "A pandas table per (method, category) and overall: tau, tokens_per_s, speedup, speedup_own, identical."
+    "A pandas table per (method, category) and overall: tau, tokens_per_s, speedup, speedup_own, identical, forwards_per_100."
     import pandas as pd
     df = pd.DataFrame(rows)
     df["new"] = df.tokens.map(len)
@@ -149,7 +156,8 @@ def summarize(rows: list[dict]):
         part = df if cat == "overall" else df[df.category == cat]
         for m, g in part.groupby("method", sort=False):
             out.append({"category": cat, "method": m, "tau": g.new.sum() / max(1, g.steps.sum()),
-                        "tokens_per_s": g.new.sum() / g.seconds.sum(), "identical": g.identical.mean(), "prompts": len(g)})
+                        "tokens_per_s": g.new.sum() / g.seconds.sum(), "identical": g.identical.mean(), "prompts": len(g),
+                        "forwards_per_100": 100 * g.forwards.sum() / max(1, g.new.sum())})
     s = pd.DataFrame(out)
     base = s[s.method == "specnb_ar"].set_index("category").tokens_per_s
     hf_base = s[s.method == "hf_ar"].set_index("category").tokens_per_s if (s.method == "hf_ar").any() else base
