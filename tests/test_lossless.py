@@ -56,3 +56,24 @@ def test_greedy_token_identical(models, name):
         assert sum(g.trace.emitted) == len(ref) and g.trace.target_forwards == g.trace.steps
     print(f"{name}: {tokens / forwards:.2f} tokens per target forward; near-ties tolerated: {near_ties or 'none'}")
     assert tokens > forwards                                        # fewer target forwards than tokens
+
+
+PAPER_METHODS = ["kangaroo", "medusa", "hydra", "token_recycling"]
+
+
+@pytest.fixture(scope="module")
+def zoo_target():
+    from specnb import zoo
+    return zoo.load("target", device="cpu")
+
+
+@pytest.mark.parametrize("method", PAPER_METHODS)
+def test_paper_method_token_identical_on_minispecbench(zoo_target, method):
+    "Every paper method's greedy output equals plain decoding on MiniSpecBench prompts (2 per category) of the zoo target."
+    from specnb import bench
+    target, tok = zoo_target
+    assert method in bench.all_methods(), f"{method} is not registered with specnb bench"
+    rows = bench.run_bench(target, tok, None, ["specnb_ar", method], n=2, max_new_tokens=32, progress=False)
+    overall = bench.summarize(rows).query("category == 'overall'").set_index("method")
+    assert overall.loc[method, "identical"] == 1.0, overall
+    assert overall.loc[method, "tau"] > 1.0, overall            # it does draft and get drafts accepted
