@@ -47,7 +47,9 @@ check-sync: $(STAMP)
 	fi; echo "check-sync: notebooks and specnb/ are in sync and clean"
 
 pytest: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) tests
+	# one BLAS/OpenMP thread per test worker (and per notebook kernel it starts): $(JOBS) workers on $(JOBS) cores;
+	# oversubscribed OpenMP threads spin against each other and made single tests up to 20x slower
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --durations=10 tests
 
 test: check-sync pytest
 
