@@ -36,3 +36,13 @@ def test_readme_hf_example_runs(tmp_path, capsys):
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "tau = " in out and "target_forwards" in out
+
+
+def test_readme_self_speculative_example_runs():
+    "The Kangaroo / Hydra / Token Recycling example runs on the shipped zoo and matches plain greedy decoding."
+    readme = (ROOT / "README.md").read_text()
+    example = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "KangarooDecoder" in b)
+    env = {}
+    exec(compile(example, "README.md", "exec"), env)
+    ref = env["generate"](env["target"], env["ids"], None, 48).tokens
+    assert env["out"].tokens == ref and env["out"].trace.tau > 1
