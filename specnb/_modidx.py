@@ -269,8 +269,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                 'specnb/spec/kangaroo.py'),
                                       'specnb.spec.kangaroo.KangarooDecoder.__init__': ( 'spec/kangaroo.html#kangaroodecoder.__init__',
                                                                                          'specnb/spec/kangaroo.py'),
-                                      'specnb.spec.kangaroo.KangarooDecoder._crop': ( 'spec/kangaroo.html#kangaroodecoder._crop',
-                                                                                      'specnb/spec/kangaroo.py'),
                                       'specnb.spec.kangaroo.KangarooDecoder._head': ( 'spec/kangaroo.html#kangaroodecoder._head',
                                                                                       'specnb/spec/kangaroo.py'),
                                       'specnb.spec.kangaroo.KangarooDecoder._rope': ( 'spec/kangaroo.html#kangaroodecoder._rope',

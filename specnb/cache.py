@@ -58,14 +58,19 @@ def cache_len(cache: DynamicCache) -> int:
 # %% ../nbs/03_cache.ipynb #2ac2528c
 def crop(cache: DynamicCache, # the cache to shorten in place
          length: int, # positions to keep
+         layers=None, # indices of the layers to crop (default: all); layers may then differ in length
         ) -> DynamicCache:
-    "Keep the first `length` positions of `cache`."
-    n = cache_len(cache)
-    if not 0 <= length <= n: raise SpecnbError(f"cannot crop a cache of {n} positions to {length}")
-    if length < n:
-        for layer in cache.layers:
-            if getattr(layer, "keys", None) is None or layer.keys.numel() == 0: continue
-            layer.keys, layer.values = layer.keys[..., :length, :], layer.values[..., :length, :]
+    "Keep the first `length` positions of `cache` (of the given `layers`)."
+    if layers is None:
+        n = cache_len(cache)
+        if not 0 <= length <= n: raise SpecnbError(f"cannot crop a cache of {n} positions to {length}")
+        layers = range(len(cache.layers))
+    for i in layers:
+        layer = cache.layers[i]
+        if getattr(layer, "keys", None) is None or layer.keys.numel() == 0: continue
+        if not 0 <= length <= layer.keys.shape[-2]:
+            raise SpecnbError(f"cannot crop layer {i} of {layer.keys.shape[-2]} positions to {length}")
+        layer.keys, layer.values = layer.keys[..., :length, :], layer.values[..., :length, :]
     return cache
 
 # %% ../nbs/03_cache.ipynb #cd68ad9c

@@ -289,6 +289,7 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family), a `Ta
              eos_token_id: int | list[int] | None = None, # stop after emitting any of these
              seed: int = 0, # seeds the sampling draws
              draws=None, # explicit draws (e.g. `EnumeratedDraws` in tests); overrides `seed`
+             verifier=None, # sampling only: a custom rule (tree, probs [N, V], draws) -> (path, next token), e.g. a LOSSY one; None: lossless
             ) -> Generation:
     "Generate with `model`, speculatively when a `drafter` is given; lossless for greedy and sampling."
     prompt = [int(t) for t in (prompt.reshape(-1).tolist() if isinstance(prompt, torch.Tensor) else prompt)]
@@ -323,7 +324,8 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family), a `Ta
             path, nxt = greedy_tree(tree.parents, tree.tokens, logits)
         else:
             probs = sampling.probs(logits)                         # [N, V]
-            if tree.is_chain and prop.draft_probs is not None:
+            if verifier is not None: path, nxt = verifier(tree, probs, draws)
+            elif tree.is_chain and prop.draft_probs is not None:
                 q, drafts = prop.draft_probs[None, :-1].to(probs), tree.tokens[None, 1:].to(probs.device)
                 if isinstance(draws, SampledDraws) and kernel_backend(probs) == "triton":   # fused kernel (CUDA)
                     n, x = sample_verify_chain(probs[None], q, drafts, draws.generator)

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from ..core import SpecnbError, write_json, device_name
 from ..tree import Tree, check_architecture
-from ..decode import Proposal, StepResult, HFTarget, SamplingConfig, Trace, Generation, generate, limit_depth
+from ..sampling import tree_children, path_to
+from ..decode import Proposal, StepResult, HFTarget, SamplingConfig, Generation, generate
 from .. import zoo
 
 # %% auto #0
@@ -321,8 +322,7 @@ def typical_tree(parents: list[int], # [N], parents[0] = -1
                  delta: float = 0.3, # entropy-scaled threshold δ (Medusa's posterior_alpha)
                 ) -> tuple[list[int], int]:
     "Typical acceptance on a tree (Medusa; LOSSY): keep a node if p_parent(token) > min(ε, δ·exp(−H(p_parent))) along its path."
-    from specnb.sampling import tree_children, path_to
-    tree_children(parents)
+    tree_children(parents)                                        # checks the tree is well formed
     p = target_probs.float()
     H = -(p * p.clamp_min(1e-30).log()).sum(-1)                   # [N] entropy at each node
     thr = torch.minimum(torch.full_like(H, epsilon), delta * torch.exp(-H))
@@ -344,33 +344,9 @@ def generate_typical(model, # HF causal LM or any target with start/score/commit
                      epsilon: float = 0.09, delta: float = 0.3, # typical-acceptance thresholds
                     ) -> Generation:
     "Sampling with typical acceptance (LOSSY: the output is NOT distributed as the target's samples)."
-    from specnb.core import SampledDraws
-    prompt = [int(t) for t in (prompt.reshape(-1).tolist() if isinstance(prompt, torch.Tensor) else prompt)]
     if temperature <= 0: raise SpecnbError("typical acceptance is a sampling rule; use generate() for greedy decoding")
-    target = model if all(hasattr(model, a) for a in ("start", "score", "commit")) else HFTarget(model)
-    hf = getattr(target, "model", None)
-    sampling = SamplingConfig(temperature, top_k, top_p)
-    draws = draws or SampledDraws(seed=seed, device=hf.device if hf is not None else "cpu")
-    eos = {eos_token_id} if eos_token_id is not None else set()
-    trace, tokens, out, pending, t0 = Trace(), list(prompt), [], prompt[:-1], time.perf_counter()
-    target.start(); drafter.start(prompt, target, sampling, draws)
-    while True:
-        prop = limit_depth(drafter.propose(tokens), max_new_tokens - len(out) - 1)
-        logits = target.score(prop.tree, pending); pending = []
-        probs = sampling.probs(logits)
-        path, nxt = typical_tree(prop.tree.parents, prop.tree.tokens, probs, draws, epsilon, delta)
-        target.commit(path)
-        new = prop.tree.tokens[path[1:]].tolist() + [nxt]
-        drafter.observe(StepResult(prop, path, new, logits, getattr(target, "hidden", None)))
-        kept = 0
-        for t in new:
-            out.append(t); kept += 1
-            if t in eos or len(out) == max_new_tokens: break
-        trace.steps += 1; trace.accepted.append(len(path) - 1); trace.emitted.append(kept); trace.proposed.append(len(prop.tree) - 1)
-        tokens = prompt + out
-        if out[-1] in eos or len(out) >= max_new_tokens: break
-    trace.target_forwards, trace.total_s, trace.new_tokens = target.forwards, time.perf_counter() - t0, len(out)
-    return Generation(out, trace)
+    rule = lambda tree, probs, draws: typical_tree(tree.parents, tree.tokens, probs, draws, epsilon, delta)
+    return generate(model, prompt, drafter, max_new_tokens, temperature, top_k, top_p, eos_token_id, seed, draws, verifier=rule)
 
 # %% ../../nbs/spec/22_hydra.ipynb #25dd24f4
 BENCH_TREE_NODES = 16        # draft nodes of the tree `specnb bench` uses for medusa and hydra (sized for CPU below)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 from ..core import SpecnbError, device_name, write_json, resolve_device
-from ..cache import new_cache, cache_kwarg
+from ..cache import new_cache, cache_kwarg, crop
 from ..tree import Tree, check_architecture
 from ..decode import Proposal, Generation, generate, vocab_size
 from ..kernels.head_confidence import head_confidence
@@ -144,7 +144,7 @@ class KangarooDecoder:
         if not tree.is_chain: raise SpecnbError("Kangaroo verifies the chain it drafted")
         keep = self.n_feed + k                                     # generate may cut drafts beyond the token budget
         if keep < self.feats.shape[1]:
-            self._crop(self.n + keep, range(self.exit_layer)); self.feats = self.feats[:, :keep]
+            crop(self.cache, self.n + keep, range(self.exit_layer)); self.feats = self.feats[:, :keep]
         h = run_layers(self.model, self.feats, self.cache, self.exit_layer, self.n_layers)
         self.hidden = self.base.norm(h[0, -(k + 1):])             # [k+1, D]
         self.forwards += 1
@@ -152,16 +152,11 @@ class KangarooDecoder:
 
     def commit(self, path: list[int]) -> None:
         new_n = self.n + self.n_feed + len(path) - 1               # uncached tokens + accepted drafts
-        self._crop(new_n, range(self.n_layers))
+        crop(self.cache, new_n)
         if self.adapter is not None:
             if self.alen > new_n: self.akv = tuple(t[:, :, :new_n] for t in self.akv); self.alen = new_n
             self.tail = self.feats[:, self.alen - self.n:new_n - self.n] if self.alen < new_n else None
         self.n = new_n
-
-    def _crop(self, length: int, layers) -> None:
-        for i in layers:
-            layer = self.cache.layers[i]
-            layer.keys, layer.values = layer.keys[:, :, :length], layer.values[:, :, :length]
 
     def generate(self, prompt, max_new_tokens: int = 64, eos_token_id=None) -> Generation:
         "Greedy Kangaroo decoding of `prompt` (token ids)."
@@ -230,8 +225,8 @@ def train_adapter(model, tokenizer, # the frozen target and its tokenizer
         opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(adapter.parameters(), 1.0); opt.step()
         losses.append(loss.item())
     adapter.eval()
-    held = [zoo.sample_batch(zoo.token_streams(tokenizer, {c: [a + b for a, b in v] for c, v in test.items()}), 8, seq_len,
-                             torch.Generator().manual_seed(seed + 1)).to(model.device) for _ in range(4)]
+    held_streams, hg = zoo.token_streams(tokenizer, {c: [a + b for a, b in v] for c, v in test.items()}), torch.Generator().manual_seed(seed + 1)
+    held = [zoo.sample_batch(held_streams, 8, seq_len, hg).to(model.device) for _ in range(4)]   # 4 different held-out batches
     info = {"recipe": dict(exit_layer=exit_layer, steps=steps, batch=batch, seq_len=seq_len, lr=lr, warmup=warmup, seed=seed,
                            loss="soft cross-entropy to the target's next-token distribution", init="target layer ℓ attention + final norm"),
             "parameters": sum(p.numel() for p in adapter.parameters()), "train_seconds": round(time.time() - t0, 1),
