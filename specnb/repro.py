@@ -252,7 +252,7 @@ def drop_flagged(nb, # notebook node (modified in place)
 
 def skip_flags(profile: str, has_gpu: bool) -> set[str]:
     "Which flagged cells a run drops."
-    return {"eval:false"} | ({"slow"} if profile == "smoke" else set()) | (set() if has_gpu else {"gpu"})
+    return {"eval:false", "widgets"} | ({"slow"} if profile == "smoke" else set()) | (set() if has_gpu else {"gpu"})
 
 # %% ../nbs/08_repro.ipynb #486162b6
 @dataclass

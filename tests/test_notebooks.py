@@ -1,16 +1,22 @@
 "Each paper notebook end to end through papermill with the smoke profile, as `specnb reproduce` runs it."
 import json
+import re
+from pathlib import Path
 
+import nbformat
 import pytest
 
-from specnb.repro import find_notebooks, reproduce
+from specnb.repro import _flags, find_notebooks, reproduce
 
 PAPERS = sorted(find_notebooks())
+NBS = Path(__file__).parents[1] / "nbs"
+USES_WIDGETS = re.compile(r"^\s*(import|from)\s+ipywidgets", re.M)
 
 
 @pytest.mark.parametrize("name", PAPERS)
 def test_paper_notebook_smoke(name, tmp_path):
-    (result,) = reproduce([name], profile="smoke", out=tmp_path, progress=False)
+    # a per-cell limit below pytest's own, so a stuck cell fails with papermill's message, not a thread dump
+    (result,) = reproduce([name], profile="smoke", out=tmp_path, progress=False, timeout=600)
     assert result.status == "ok", result.error
     out = tmp_path / name
     m = json.loads((out / "metrics.json").read_text())
@@ -22,3 +28,11 @@ def test_paper_notebook_smoke(name, tmp_path):
     assert (out / f"{name}.ipynb").exists() and (out / f"{name}.html").exists()
     assert name in (tmp_path / "index.html").read_text()
     assert name in (tmp_path / "claims.csv").read_text()
+
+
+def test_widget_cells_are_flagged():
+    "Cells that open ipywidgets can stall nbclient until the cell timeout (nbclient #312): they must carry `#| widgets`."
+    unflagged = [f"{p.relative_to(NBS)} cell {i}" for p in sorted(NBS.rglob("*.ipynb"))
+                 for i, c in enumerate(nbformat.read(p, as_version=4).cells)
+                 if c.cell_type == "code" and USES_WIDGETS.search(c.source) and "widgets" not in _flags(c.source)]
+    assert not unflagged, f"add `#| widgets` to: {unflagged}"
