@@ -42,7 +42,7 @@ NOT_PAPERS = {"kernels"}
 @dataclass
 class NotebookInfo:
     "A paper notebook: where it is and what it is about."
-    name: str       # short name, e.g. "speculative_sampling"
+    name: str       # short name: the file name without its number, e.g. "speculative_sampling"
     path: Path      # the .ipynb file
     family: str     # folder under nbs/, e.g. "spec"
     module: str     # exported module, e.g. "spec.speculative_sampling"
@@ -66,8 +66,8 @@ def read_info(path: Path, family: str) -> NotebookInfo:
                 title = m.group(1).strip()
                 s = re.search(r"^>\s*(.+)$", cell.source, flags=re.M)
                 summary = s.group(1).strip() if s else ""
-    module = module or re.sub(r"^\d+[a-z]?_", "", path.stem)
-    return NotebookInfo(module.split(".")[-1], path, family, module, title, summary)
+    name = re.sub(r"^\d+[a-z]?_", "", path.stem)            # the file name without its number: a family's base
+    return NotebookInfo(name, path, family, module or name, title, summary)   # module `dllm.core` is `masked_diffusion`
 
 def find_notebooks(root: Path | None = None, # the repository root (default: `repo_root()`)
                   ) -> dict[str, NotebookInfo]:
