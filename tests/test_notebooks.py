@@ -36,3 +36,13 @@ def test_widget_cells_are_flagged():
                  for i, c in enumerate(nbformat.read(p, as_version=4).cells)
                  if c.cell_type == "code" and USES_WIDGETS.search(c.source) and "widgets" not in _flags(c.source)]
     assert not unflagged, f"add `#| widgets` to: {unflagged}"
+
+
+@pytest.mark.parametrize("name", PAPERS)
+def test_papermill_parses_every_parameter(name):
+    "papermill skips (with a warning only) a parameter line its regex cannot parse, e.g. one whose comment holds '='."
+    import papermill as pm
+    from specnb.repro import notebook_parameters
+    path = str(find_notebooks()[name].path)
+    missing = set(notebook_parameters(path)) - set(pm.inspect_notebook(path))
+    assert not missing, f"papermill cannot parse the parameter line(s) of {sorted(missing)}: rephrase their comments (no '=')"
