@@ -96,7 +96,7 @@ class Prophet:
             if positions != "all": raise SpecnbError(f"positions must be a list of generation positions or 'all', got {positions!r}")
             self.positions = None
         else:
-            pos = list(positions)
+            pos = [p.item() if torch.is_tensor(p) else p for p in (positions.tolist() if hasattr(positions, "tolist") else positions)]
             if not pos: raise SpecnbError("positions is empty: Prophet needs at least one answer position to watch")
             if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in pos):
                 raise SpecnbError(f"positions must be non-negative integer generation positions, got {pos}")
@@ -121,6 +121,7 @@ class Prophet:
         return fired
 
     def __call__(self, info: StepInfo) -> bool:
+        if info.step == 0: self.history = []                 # a new generation: a reused hook starts a fresh history
         return self.decide(info.step, info.planned_steps, info.stats.logit_gap, info.masked)
 
     @property
