@@ -38,22 +38,25 @@ def test_readme_hf_example_runs(tmp_path, capsys):
     assert "tau = " in out and "target_forwards" in out
 
 
-def test_readme_self_speculative_example_runs():
-    "The Kangaroo / Hydra / Token Recycling example runs on the shipped zoo and matches plain greedy decoding."
+def run_readme_example(marker):
+    "Execute the README's Python block that mentions `marker`; return its namespace."
     readme = (ROOT / "README.md").read_text()
-    example = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "KangarooDecoder" in b)
+    example = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if marker in b)
     env = {}
     exec(compile(example, "README.md", "exec"), env)
+    return env
+
+
+def test_readme_self_speculative_example_runs():
+    "The Kangaroo / Hydra / Token Recycling example runs on the shipped zoo and matches plain greedy decoding."
+    env = run_readme_example("KangarooDecoder")
     ref = env["generate"](env["target"], env["ids"], None, 48).tokens
     assert env["out"].tokens == ref and env["out"].trace.tau > 1
 
 
 def test_readme_dllm_example_runs():
     "The diffusion-LLM example runs on the shipped tiny model, sorts the list, and both methods need fewer than 24 forwards."
-    readme = (ROOT / "README.md").read_text()
-    example = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "load_mdm" in b)
-    env = {}
-    exec(compile(example, "README.md", "exec"), env)
+    env = run_readme_example("load_mdm")
     fast = env["generate"](env["model"], env["prompt"], policy=env["Threshold"](0.9))
     assert env["vocab"].decode(fast.tokens) == ["A", "B", "C", "D"] and fast.nfe < 24
     assert env["vocab"].decode(env["out"].tokens) == ["A", "B", "C", "D"] and env["out"].nfe < 24

@@ -23,11 +23,11 @@ from ..kernels.logit_stats import logit_stats
 from ..zoo import zoo_dir
 
 # %% auto #0
-__all__ = ['SPECIALS', 'OPS', 'LETTERS', 'DIGITS', 'SYMBOLS', 'SCORES', 'CACHE_MODES', 'MDM_NAME', 'Vocab', 'Example',
-           'make_example', 'is_valid', 'answer_span', 'heldout', 'sample_examples', 'encode_batch', 'MDMConfig', 'rope',
-           'MDMBlock', 'MaskedDiffusionLM', 'mdm_loss', 'num_transfer_tokens', 'Policy', 'TopK', 'Threshold', 'Factor',
-           'candidate_scores', 'StepInfo', 'Trajectory', 'DllmResult', 'generate', 'trajectory_stats', 'hf_logits_fn',
-           'save_mdm', 'load_mdm', 'train_mdm', 'evaluate']
+__all__ = ['SPECIALS', 'OPS', 'LETTERS', 'DIGITS', 'SYMBOLS', 'DETERMINISTIC', 'DEPENDENT', 'SCORES', 'CACHE_MODES', 'MDM_NAME',
+           'task_group', 'Vocab', 'Example', 'make_example', 'is_valid', 'answer_span', 'heldout', 'sample_examples',
+           'encode_batch', 'MDMConfig', 'rope', 'MDMBlock', 'MaskedDiffusionLM', 'mdm_loss', 'num_transfer_tokens',
+           'Policy', 'TopK', 'Threshold', 'Factor', 'candidate_scores', 'StepInfo', 'Trajectory', 'DllmResult',
+           'generate', 'trajectory_stats', 'hf_logits_fn', 'save_mdm', 'load_mdm', 'train_mdm', 'evaluate']
 
 # %% ../../nbs/dllm/30_masked_diffusion.ipynb #e96aadf9
 SPECIALS = ["[PAD]", "[MASK]", "[EOS]", "[SEP]", "[ANS]"]
@@ -36,6 +36,15 @@ OPS = ["copy", "reverse", "sort", "replace_index", "replace_random", "insert_ind
 LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 DIGITS = [str(d) for d in range(10)]
 SYMBOLS = ["+", ","]
+DETERMINISTIC = ["copy", "reverse", "sort", "replace_index", "insert_index", "remove_index"]   # one valid answer
+DEPENDENT = ["shuffle", "replace_random", "insert_random", "remove_random"]                    # many, tied together
+
+def task_group(task: str) -> str:
+    "The task's group: 'deterministic' (one valid answer), 'dependent' (many valid answers tied together) or 'add'."
+    if task in DETERMINISTIC: return "deterministic"
+    if task in DEPENDENT: return "dependent"
+    if task == "add": return "add"
+    raise SpecnbError(f"unknown task {task!r}; tasks: {', '.join(OPS)}")
 
 class Vocab:
     "Word-level vocabulary of the task world: one token per special marker, operation, letter, digit and symbol."
@@ -372,9 +381,9 @@ class DllmResult:
 
 CACHE_MODES = ("none", "prefix", "dual")
 
-def _cached_forward(model, x, mode, s, e):
-    "Feed x[s:e] with cached K/V for the other positions; returns logits [e - s, V]."
-    K = model._cache
+def _cached_forward(model, kv, x, mode, s, e):
+    "Feed x[s:e] with the cached per-layer K/V `kv` (of the whole sequence) for the other positions; returns logits [e - s, V]."
+    K = kv
     if mode == "prefix": ctx = [(k[:, :, :s], v[:, :, :s]) for k, v in K]
     else: ctx = [(torch.cat([k[:, :, :s], k[:, :, e:]], 2), torch.cat([v[:, :, :s], v[:, :, e:]], 2)) for k, v in K]
     return model(x[None, s:e], pos=torch.arange(s, e, device=x.device), ctx=ctx)[0]
@@ -423,19 +432,19 @@ def generate(model: MaskedDiffusionLM | None, # the denoiser, or None when `logi
     for b in range(n_blocks):
         bs, be = b * block_len, (b + 1) * block_len
         policy.begin_block(int((x[P + bs:P + be] == mask_id).sum()))
-        fresh, s_in_block = True, 0
+        kv, s_in_block = None, 0                               # the block's cache, refreshed by its first forward
         while (x[P + bs:P + be] == mask_id).any():
             if cache == "none":
                 out = (logits_fn or model)(x[None])[0]; logits = out[P:]; fed += len(x)
-            elif fresh:                                        # block start: a full forward refreshes the cache
+            elif kv is None:                                   # block start: a full forward refreshes the cache
                 out, kv = model(x[None], return_kv=True)
-                model._cache = kv; logits = out[0, P:]; fed += len(x)
+                logits = out[0, P:]; fed += len(x)
             else:
                 s, e = P + bs, (len(x) if cache == "prefix" else P + be)
-                out = _cached_forward(model, x, cache, s, e)
+                out = _cached_forward(model, kv, x, cache, s, e)
                 logits = torch.full((G, out.shape[-1]), math.nan, device=dev, dtype=out.dtype)
                 logits[bs:e - P] = out; fed += e - s
-            nfe += 1; fresh = False
+            nfe += 1
             stats = logit_stats(logits.float())                # max prob, argmax, gaps, entropy per position
             x0 = stats.argmax
             if temperature > 0:
@@ -461,7 +470,6 @@ def generate(model: MaskedDiffusionLM | None, # the denoiser, or None when `logi
             step += 1; s_in_block += 1
             if exited is not None: break
         if exited is not None: break
-    if cache != "none": model._cache = None
     return DllmResult(x[P:].clone(), nfe, fed, step, exited, traj)
 
 # %% ../../nbs/dllm/30_masked_diffusion.ipynb #f12f31f9
@@ -571,29 +579,34 @@ def train_mdm(out: str | Path, # checkpoint folder; a run there is resumed
                            objective="LLaDA SFT: 1/t-weighted masked CE, prompt never masked, [EOS] padding in the loss")}
 
 # %% ../../nbs/dllm/30_masked_diffusion.ipynb #f21e5198
-def evaluate(model: MaskedDiffusionLM, # the denoiser
+def evaluate(model: MaskedDiffusionLM | None, # the denoiser; None with `logits_fn_for`
              examples: Sequence[Example], # instances to decode
              vocab: Vocab, # the task vocabulary
              gen_len: int = 24, block_len: int = 8, # decoding shape
              policy_fn: Callable[[], Policy] | None = None, # builds a fresh policy per example; default one token per step
              cache: str = "none", # cache mode
              hooks_fn: Callable[[Example], Sequence[Callable]] | None = None, # hooks for an example (e.g. Prophet on its answer span)
-             seed: int = 0, # for random scores
+             seed: int = 0, # for random scores and sampling
              record: bool = False, # keep each trajectory in the rows
+             temperature: float = 0.0, # 0: argmax proposals; > 0: sampled
+             logits_fn_for: Callable[[Example], Callable] | None = None, # a per-example denoiser (e.g. an exact oracle) instead of `model`
+             generator: torch.Generator | None = None, # a random stream to continue (default: a fresh one from `seed`)
             ) -> list[dict]:
-    "Decode every example; one row per example: task, validity, exact match, NFE, tokens fed, seconds, answer words and tokens."
-    rows, dev = [], next(model.parameters()).device
-    g = torch.Generator().manual_seed(seed)
+    "Decode every example; one row per example: task, group, validity, exact match, NFE, tokens fed, seconds, answer words and tokens."
+    rows = []
+    dev = next(model.parameters()).device if model is not None else torch.device("cpu")
+    g = generator or torch.Generator().manual_seed(seed)
     too_long = [ex.task for ex in examples if len(ex.answer) >= gen_len]
     if too_long: raise SpecnbError(f"{len(too_long)} answers (e.g. {too_long[0]}) do not fit gen_len={gen_len} with their [EOS]; raise gen_len")
     for ex in examples:
         prompt = torch.tensor(vocab.encode(ex.prompt), device=dev)
         t0 = time.perf_counter()
         r = generate(model, prompt, gen_len, block_len, policy_fn() if policy_fn else None, cache,
-                     hooks_fn(ex) if hooks_fn else (), generator=g, record=record)
+                     hooks_fn(ex) if hooks_fn else (), mask_id=vocab.mask_id, temperature=temperature, generator=g,
+                     logits_fn=logits_fn_for(ex) if logits_fn_for else None, record=record)
         sec = time.perf_counter() - t0
         words = vocab.decode(r.tokens)
-        rows.append(dict(task=ex.task, valid=is_valid(ex, words), exact=words == ex.answer, nfe=r.nfe,
+        rows.append(dict(task=ex.task, group=task_group(ex.task), valid=is_valid(ex, words), exact=words == ex.answer, nfe=r.nfe,
                          tokens_fed=r.tokens_processed, seconds=sec, exited_at=r.exited_at, answer=" ".join(words),
                          tokens=r.tokens, **({"trajectory": r.trajectory} if record else {})))
     return rows

@@ -14,23 +14,13 @@ from typing import Sequence
 import torch
 
 from ..core import SpecnbError
-from .core import OPS, Example, Factor, MaskedDiffusionLM, Policy, Threshold, TopK, Vocab, generate, is_valid
+from .core import (DEPENDENT, DETERMINISTIC, OPS, Example, Factor, MaskedDiffusionLM, Policy, Threshold, TopK, Vocab,
+                              evaluate, generate, is_valid, task_group)
 
 # %% auto #0
-__all__ = ['DETERMINISTIC', 'DEPENDENT', 'MAX_SHUFFLE', 'task_group', 'valid_answers', 'OracleDenoiser', 'total_correlation',
-           'one_step_success', 'exact_success', 'replace_random_success', 'shuffle_success', 'derangements',
-           'shuffle_one_step_success', 'PolicySpec', 'policy_grid', 'decode_grid']
-
-# %% ../../nbs/dllm/31_parallelbench.ipynb #00fc6941
-DETERMINISTIC = ["copy", "reverse", "sort", "replace_index", "insert_index", "remove_index"]
-DEPENDENT = ["shuffle", "replace_random", "insert_random", "remove_random"]
-
-def task_group(task: str) -> str:
-    "The task's group: 'deterministic' (one valid answer), 'dependent' (many valid answers tied together) or 'add'."
-    if task in DETERMINISTIC: return "deterministic"
-    if task in DEPENDENT: return "dependent"
-    if task == "add": return "add"
-    raise SpecnbError(f"unknown task {task!r}; tasks: {', '.join(OPS)}")
+__all__ = ['MAX_SHUFFLE', 'valid_answers', 'OracleDenoiser', 'total_correlation', 'one_step_success', 'exact_success',
+           'replace_random_success', 'shuffle_success', 'derangements', 'shuffle_one_step_success', 'PolicySpec',
+           'policy_grid', 'decode_grid']
 
 # %% ../../nbs/dllm/31_parallelbench.ipynb #8026eaa6
 MAX_SHUFFLE = 8                                       # the shuffle oracle enumerates n! orders
@@ -219,16 +209,13 @@ def decode_grid(examples: Sequence[Example], # instances
                 temperature: float = 1.0, # 1: sample from the marginals (the oracle analysis); 0: argmax
                 seed: int = 0, # random source for sampling and random scores
                ) -> list[dict]:
-    "Decode every instance under every policy; one row each with task, group, list length, policy, NFE, tokens/step and validity."
+    "Decode every instance under every policy (`evaluate`, one random stream); one row each with task, group, list length, policy, NFE, tokens/step and validity."
     g, rows = torch.Generator().manual_seed(seed), []
-    dev = next(model.parameters()).device if model is not None else torch.device("cpu")
     for ex in examples:
-        orc = OracleDenoiser(ex, vocab, gen_len) if model is None else None
-        prompt = torch.tensor(vocab.encode(ex.prompt), device=dev)
+        oracle = None if model is not None else (lambda e, orc=OracleDenoiser(ex, vocab, gen_len): orc)   # one oracle per instance
         for sp in specs:
-            r = generate(model, prompt, gen_len, block_len, sp.make(block_len), logits_fn=orc,
-                         mask_id=vocab.mask_id, temperature=temperature, generator=g)
-            rows.append(dict(task=ex.task, group=task_group(ex.task), n=len(ex.items), family=sp.family, score=sp.score,
-                             knob=sp.knob, policy=sp.label, nfe=r.nfe, tokens_per_step=gen_len / r.nfe,
-                             valid=is_valid(ex, vocab.decode(r.tokens))))
+            (r,) = evaluate(model, [ex], vocab, gen_len, block_len, lambda: sp.make(block_len), temperature=temperature,
+                            logits_fn_for=oracle, generator=g)
+            rows.append(dict(task=ex.task, group=r["group"], n=len(ex.items), family=sp.family, score=sp.score, knob=sp.knob,
+                             policy=sp.label, nfe=r["nfe"], tokens_per_step=gen_len / r["nfe"], valid=r["valid"]))
     return rows
