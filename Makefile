@@ -16,7 +16,7 @@ JOBS    ?= 2
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.specnb-installed
 
-.PHONY: reproduce test check-sync pytest lab export clean help
+.PHONY: reproduce test check-sync pytest lab export wheel clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make test        sync check + the whole test suite"
 	@echo "make lab         JupyterLab on nbs/"
 	@echo "make export      nbdev-export + nbdev-clean after editing notebooks"
+	@echo "make wheel       dist/specnb-*.whl, carrying the notebooks, settings.ini and data/ (works outside a checkout)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +56,10 @@ test: check-sync pytest
 
 export: $(STAMP)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
+
+# setup.py copies nbs/, settings.ini and data/{zoo,bench,corpora} into the wheel as specnb/_shipped/
+wheel: $(STAMP)
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=nbs

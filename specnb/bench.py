@@ -20,7 +20,8 @@ from . import zoo
 # %% auto #0
 __all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'WARMUP_PROMPT', 'PAPER_METHODS', 'bench_path', 'build_prompts',
            'load_prompts', 'BenchMethod', 'register_method', 'all_methods', 'needs_draft', 'ForwardCounter',
-           'run_method', 'run_bench', 'summarize', 'plot', 'bench_json', 'cmd_bench', 'add_bench_parser']
+           'run_method', 'run_bench', 'summarize', 'plot', 'bench_json', 'check_bench_args', 'cmd_bench',
+           'add_bench_parser']
 
 # %% ../nbs/07_bench.ipynb #7e3022cf
 BENCH_CATEGORIES = ("prose", "translation", "extraction", "qa", "math", "copy", "code")
@@ -182,9 +183,22 @@ def bench_json(rows, summary, meta: dict) -> dict:
     return {"meta": meta, "summary": summary.to_dict("records"),
             "rows": list(rows)}
 
+def check_bench_args(args) -> None:
+    "Refuse, before any model is loaded, numbers that cannot work and a `--json` path that cannot be written."
+    import os
+    for flag, v in (("--n", args.n), ("--max-new-tokens", args.max_new_tokens), ("--gamma", args.gamma)):
+        if v is not None and v < 1: raise SpecnbError(f"{flag} must be at least 1, got {v}")
+    if args.json:
+        path = Path(args.json).expanduser().resolve()
+        if path.is_dir(): raise SpecnbError(f"--json {args.json} is a folder; name a file in it, e.g. {Path(args.json) / 'bench.json'}")
+        near = next(p for p in path.parents if p.exists())
+        if not near.is_dir(): raise SpecnbError(f"--json {args.json}: {near} is a file, not a folder")
+        if not os.access(near, os.W_OK | os.X_OK): raise SpecnbError(f"--json {args.json}: no permission to write in {near}")
+
 def cmd_bench(args) -> int:
     "`specnb bench`: load the models, run MiniSpecBench, print the table, optionally write JSON."
     from specnb.core import run_metadata, write_json
+    check_bench_args(args)
     target, tok = zoo.load(args.model, device=args.device)
     methods = [m.strip() for m in args.methods.split(",")] if args.methods else all_methods()
     draft = zoo.load(args.draft, device=args.device)[0] if any(needs_draft(m) for m in methods) else None

@@ -24,15 +24,14 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-# Triton's interpreter (how specnb's kernels run on CPU) must be on before triton is first imported, and importing
-# transformers imports triton: every specnb module imports this one first, so switch it on here.
-if not torch.cuda.is_available(): os.environ.setdefault("TRITON_INTERPRET", "1")
+# Triton's interpreter (how specnb's kernels run on CPU) is switched on by `import specnb` itself (specnb/__init__.py,
+# from nbs/00_package.ipynb), before anything imports triton.
 
 # %% auto #0
 __all__ = ['SpecnbError', 'resolve_device', 'resolve_dtype', 'device_name', 'seed_everything', 'make_generator', 'synchronize',
            'Timer', 'Timing', 'time_fn', 'SampledDraws', 'EnumeratedDraws', 'exact_distribution', 'total_variation',
-           'repo_root', 'git_revision', 'package_versions', 'run_metadata', 'write_json', 'default_out_dir', 'Run',
-           'start_run', 'current_run', 'record', 'record_claim', 'savefig', 'load_metrics']
+           'repo_root', 'git_revision', 'package_versions', 'run_metadata', 'shipped_root', 'source_root', 'write_json',
+           'default_out_dir', 'Run', 'start_run', 'current_run', 'record', 'record_claim', 'savefig', 'load_metrics']
 
 # %% ../nbs/00_core.ipynb #e876076e
 class SpecnbError(ValueError):
@@ -189,7 +188,7 @@ class EnumeratedDraws:
 
     def bernoulli(self, prob: torch.Tensor) -> torch.Tensor:
         prob = torch.as_tensor(prob)
-        ps = prob.double().reshape(-1).tolist()
+        ps = prob.double().nan_to_num(0.0).reshape(-1).tolist()  # a NaN probability never succeeds (u < NaN is False)
         self._check(2 ** len(ps))
         outcomes = [(bits, math.prod(p if b else 1 - p for b, p in zip(bits, ps)))
                     for bits in itertools.product((False, True), repeat=len(ps))]
@@ -197,7 +196,7 @@ class EnumeratedDraws:
 
     def run_length(self, prob: torch.Tensor) -> torch.Tensor:
         prob = torch.as_tensor(prob)
-        rows = prob.double().reshape(-1, prob.shape[-1]).tolist()
+        rows = prob.double().nan_to_num(0.0).reshape(-1, prob.shape[-1]).tolist()
         def lengths(ps):                                        # P(n) = p_1 ... p_n (1 - p_{n+1})
             return [(n, math.prod(ps[:n]) * (1 - ps[n] if n < len(ps) else 1)) for n in range(len(ps) + 1)]
         supports = [[o for o in lengths(r) if o[1] > 0] for r in rows]
@@ -209,7 +208,7 @@ class EnumeratedDraws:
         weights = torch.as_tensor(weights)
         rows = weights.double().reshape(-1, weights.shape[-1])
         rows = (rows / rows.sum(-1, keepdim=True)).tolist()     # normalise, as the exponential race does
-        supports = [[(i, p) for i, p in enumerate(r) if p > 0] for r in rows]
+        supports = [[(i, p) for i, p in enumerate(r) if p > 0] or [(0, 1.0)] for r in rows]   # no mass: index 0, as the race
         self._check(math.prod(len(s) for s in supports))
         outcomes = [(tuple(i for i, _ in combo), math.prod(p for _, p in combo)) for combo in itertools.product(*supports)]
         return torch.tensor(self._choose(outcomes), dtype=torch.long, device=weights.device).reshape(weights.shape[:-1])
@@ -279,6 +278,16 @@ def run_metadata(device: str | torch.device = "auto") -> dict:
     return {"git": git_revision(), "versions": package_versions(), "platform": platform.platform(),
             "device": str(dev), "device_name": device_name(dev),
             "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+
+# %% ../nbs/00_core.ipynb #3d12dfc3
+def shipped_root() -> Path | None:
+    "The copy of nbs/, settings.ini and data/ inside an installed wheel (`specnb/_shipped/`); `None` when there is none."
+    p = Path(__file__).resolve().parent / "_shipped" if "__file__" in globals() else None
+    return p if p is not None and (p / "nbs").is_dir() and (p / "settings.ini").is_file() else None
+
+def source_root() -> Path | None:
+    "Where specnb's notebooks, settings.ini and data/ are: the checkout (`repo_root()`), else the installed wheel's copy."
+    return repo_root() or shipped_root()
 
 # %% ../nbs/00_core.ipynb #7442d0eb
 def _jsonable(x):

@@ -5,23 +5,27 @@
 # %% ../nbs/06_decode.ipynb #21a3a42c
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 
 from .core import SpecnbError, SampledDraws, synchronize
 from .cache import new_cache, model_forward, cache_len, crop, commit
-from .sampling import logits_to_probs, greedy_tree, verify_chain, verify_tree
-from .tree import Tree, tree_forward, check_architecture
+from .sampling import logits_to_probs, greedy_tree, verify_chain, verify_tree, draft_children, typical_tree
+from .tree import Tree, TreeTemplate, tree_forward, check_architecture
 from .kernels.base import kernel_backend
 from .kernels.verify import sample_verify_chain
 
 # %% auto #0
-__all__ = ['vocab_size', 'context_length', 'HFTarget', 'TableTarget', 'Proposal', 'StepResult', 'SamplingConfig', 'Drafter',
-           'NoDrafter', 'PromptLookupDrafter', 'chain_choices', 'DraftModelDrafter', 'Trace', 'Generation',
-           'limit_depth', 'generate']
+__all__ = ['vocab_size', 'context_length', 'Target', 'is_target', 'HFTarget', 'TableTarget', 'Proposal', 'StepResult',
+           'SamplingConfig', 'Drafter', 'NoDrafter', 'PromptLookupDrafter', 'Growth', 'TreePolicy', 'StaticTree',
+           'chain_choices', 'DraftModelDrafter', 'Trace', 'Generation', 'limit_depth', 'Verifier', 'GreedyVerifier',
+           'SamplingVerifier', 'ChainVerifier', 'MultiCandidateVerifier', 'LosslessVerifier', 'TypicalVerifier',
+           'prompt_ids', 'eos_ids', 'generate']
 
 # %% ../nbs/06_decode.ipynb #79505634
 def vocab_size(model) -> int:
@@ -33,13 +37,25 @@ def context_length(model) -> int | None:
     "The longest sequence `model` was built for, or None."
     return getattr(model.config, "max_position_embeddings", None)
 
+class Target(Protocol):
+    "What `generate` verifies against: a model that scores token trees over its own cache."
+    vocab_size: int                           # rows of its output distribution
+    forwards: int                             # target forwards since the last `reset`
+    def reset(self) -> None: ...              # start a new sequence (empty cache)
+    def score(self, tree: Tree, pending: list[int]) -> torch.Tensor: ...   # logits after every node [N, V]
+    def commit(self, path: list[int]) -> None: ...                          # keep the accepted nodes of the last tree
+
+def is_target(obj) -> bool:
+    "Does `obj` implement the `Target` protocol (rather than being a bare Hugging Face model)?"
+    return all(callable(getattr(obj, a, None)) for a in ("reset", "score", "commit"))
+
 class HFTarget:
     "A Hugging Face causal LM as a speculative-decoding target, with its own `DynamicCache`."
     def __init__(self, model):
         check_architecture(model)
         self.model, self.vocab_size, self.forwards = model, vocab_size(model), 0
 
-    def start(self) -> None:
+    def reset(self) -> None:
         "Start a new sequence with an empty cache."
         self.cache, self.forwards = new_cache(self.model), 0
 
@@ -49,19 +65,19 @@ class HFTarget:
         if P:                                                      # pending tokens form a chain the tree hangs from
             tree = Tree(list(range(-1, P - 1)) + [P - 1 if p < 0 else p + P for p in tree.parents],
                         torch.cat([torch.tensor(pending, dtype=torch.long), tree.tokens]))
-        self.start = cache_len(self.cache) + P; self.forwards += 1
+        self.slot = cache_len(self.cache) + P; self.forwards += 1     # the cache slot of the tree's root
         logits, self.hidden = tree_forward(self.model, tree, self.cache, logits_to_keep=len(tree) - P, return_hidden=True)   # no LM head on the prompt
         return logits
 
     def commit(self, path: list[int]) -> None:
         "Keep the cache entries of the accepted `path` (root first) of the last scored tree."
-        commit(self.cache, self.start, path)
+        commit(self.cache, self.slot, path)
 
 class TableTarget:
     "A bigram language model (`table[a, b]` = p(b | a)) as a target: exact distributions for tests."
     def __init__(self, table: torch.Tensor):   # [V, V]
         self.logits, self.vocab_size, self.forwards = table.log(), table.shape[0], 0
-    def start(self): self.forwards = 0
+    def reset(self): self.forwards = 0
     def score(self, tree: Tree, pending=()) -> torch.Tensor:
         self.forwards += 1
         return self.logits[tree.tokens]                          # [N, V]
@@ -74,6 +90,11 @@ class Proposal:
     tree: Tree
     draft_probs: torch.Tensor | None = None   # [N, V]: q that node i's children were drawn from; None = deterministic
     replacement: bool = False                 # siblings drawn i.i.d. (True) or without replacement (False)
+
+    @property
+    def mode(self) -> str:
+        "How the candidates were drawn: 'deterministic', 'iid' or 'without_replacement'."
+        return "deterministic" if self.draft_probs is None else "iid" if self.replacement else "without_replacement"
 
 @dataclass
 class StepResult:
@@ -90,6 +111,14 @@ class SamplingConfig:
     temperature: float = 0.0
     top_k: int = 0
     top_p: float = 1.0
+    def __post_init__(self):
+        real = lambda x: isinstance(x, numbers.Real) and not isinstance(x, bool)
+        if not real(self.temperature) or not math.isfinite(self.temperature) or self.temperature < 0:
+            raise SpecnbError(f"temperature must be a finite number >= 0 (0: greedy), got {self.temperature!r}")
+        if not isinstance(self.top_k, numbers.Integral) or isinstance(self.top_k, bool) or self.top_k < 0:
+            raise SpecnbError(f"top_k must be an integer >= 0 (0: no top-k cut), got {self.top_k!r}")
+        if not real(self.top_p) or not 0 < self.top_p <= 1:
+            raise SpecnbError(f"top_p must be a number in (0, 1] (1: no nucleus cut), got {self.top_p!r}")
     @property
     def greedy(self) -> bool: return self.temperature == 0
     def probs(self, logits: torch.Tensor) -> torch.Tensor:
@@ -97,14 +126,14 @@ class SamplingConfig:
 
 class Drafter(Protocol):
     "Anything that proposes trees for `generate`."
-    def start(self, prompt: list[int], target, sampling: SamplingConfig, draws) -> None: ...
-    def propose(self, tokens: list[int]) -> Proposal: ...
+    def start(self, prompt: list[int], target: Target, sampling: SamplingConfig, draws) -> None: ...
+    def propose(self, tokens: list[int], max_depth: int) -> Proposal: ...   # drafts deeper than max_depth are never used
     def observe(self, result: StepResult) -> None: ...
 
 class NoDrafter:
     "Plain autoregressive decoding: propose only the root."
     def start(self, prompt, target, sampling, draws): pass
-    def propose(self, tokens): return Proposal(Tree([-1], torch.tensor([tokens[-1]])))
+    def propose(self, tokens, max_depth=0): return Proposal(Tree([-1], torch.tensor([tokens[-1]])))
     def observe(self, result): pass
 
 # %% ../nbs/06_decode.ipynb #4161851e
@@ -129,27 +158,71 @@ class PromptLookupDrafter:
                     return tokens[s + n:s + n + self.num_tokens]
         return []
 
-    def propose(self, tokens):
-        return Proposal(Tree.chain([tokens[-1]] + self.lookup(tokens)))
+    def propose(self, tokens, max_depth=None):
+        return Proposal(Tree.chain([tokens[-1]] + self.lookup(tokens)[:max_depth]))
+
+# %% ../nbs/06_decode.ipynb #a022a60b
+@dataclass
+class Growth:
+    "A draft tree being grown level by level, as a tree policy sees it."
+    parents: list[int]
+    tokens: list[int]
+    logq: list[float]                          # draft log-probability of the path to each node (0 at the root)
+    tags: list                                 # the policy's own per-node data
+
+    def add(self, parent: int, token: int, logq: float, tag=None) -> int:
+        "Append a node; return its index."
+        self.parents.append(parent); self.tokens.append(int(token)); self.logq.append(float(logq)); self.tags.append(tag)
+        return len(self.parents) - 1
+
+class TreePolicy(Protocol):
+    "How a draft model's tree grows, one batched draft forward per depth."
+    replacement: bool                          # sampling: siblings drawn i.i.d. (True) or without replacement (False)
+    max_depth: int                             # deepest level it drafts
+    root_tag: Any                              # the root's tag
+    def wants(self, grow: Growth, node: int) -> bool: ...
+    def expand(self, grow: Growth, frontier: list[int], logits: torch.Tensor, q: torch.Tensor | None,
+               sampling: SamplingConfig, draws) -> list[list[tuple[int, Any]]]: ...
+
+class StaticTree:
+    "Fill a fixed `TreeTemplate`: the draft's top-k at each node (greedy), or draws without replacement (sampling)."
+    replacement = False
+    def __init__(self, template: TreeTemplate | list[list[int]]): # the shape, or its Medusa-style choices
+        self.template = template if isinstance(template, TreeTemplate) else TreeTemplate(template)
+        self.max_depth, self.root_tag, self.contiguous = self.template.max_depth, 0, self.template.contiguous
+
+    def wants(self, grow, node): return self.template.width[grow.tags[node]] > 0
+
+    def expand(self, grow, frontier, logits, q, sampling, draws):
+        T, out = self.template, []
+        for row, u in enumerate(frontier):
+            t = grow.tags[u]
+            if q is None: cands = logits[row].topk(min(T.width[t], logits.shape[-1])).indices.tolist()
+            else:
+                if not self.contiguous: raise SpecnbError("sampling with a static tree needs contiguous ranks 0..k-1 under every node")
+                k = min(T.width[t], int((q[row] > 0).sum()))       # never more siblings than the draft's support
+                cands = draft_children(q[row], k, draws, replacement=False).tolist()   # in rank order
+            out.append([(cands[T.ranks[c]], c) for c in T.children[t] if T.ranks[c] < len(cands)])
+        return out
 
 # %% ../nbs/06_decode.ipynb #b58fd361
 def chain_choices(gamma: int) -> list[list[int]]:
     "Medusa-style choices of a chain of `gamma` drafts: [[0], [0, 0], ...]."
-    return [[0] * d for d in range(1, gamma + 1)]
+    return TreeTemplate.chain(gamma).choices
 
 class DraftModelDrafter:
-    "Drafts a chain (`gamma`) or a static tree (`choices`) with a small Hugging Face model sharing the target's tokenizer."
+    "Drafts a chain (`gamma`), a static tree (`choices`) or any `TreePolicy` with a small Hugging Face model sharing the target's tokenizer."
     def __init__(self, model, # the draft model (Llama family)
-                 gamma: int = 4, # chain length (the most drafts per step), when `choices` is None
+                 gamma: int = 4, # chain length (the most drafts per step), when neither `choices` nor `policy` is given
                  choices: list[list[int]] | None = None, # a static tree as Medusa-style rank paths
                  confidence: float | None = None, # chains: stop drafting after a draft token whose draft probability is < this
+                 policy: TreePolicy | None = None, # how the tree grows (default: `StaticTree(choices)`, or a chain)
                 ):
         check_architecture(model)
-        if choices is None and gamma < 1: raise SpecnbError(f"gamma must be at least 1, got {gamma}")
-        self.model, self.choices, self.confidence = model, choices or chain_choices(gamma), confidence
-        self.levels = {}                                           # depth -> list of choice paths at that depth
-        for c in sorted({tuple(c) for c in self.choices}, key=lambda c: (len(c), c)): self.levels.setdefault(len(c), []).append(c)
-        self.is_chain = self.choices == chain_choices(len(self.levels))
+        if policy is None: policy = StaticTree(TreeTemplate(choices) if choices else TreeTemplate.chain(gamma))
+        self.model, self.policy, self.confidence = model, policy, confidence
+        self.is_chain = isinstance(policy, StaticTree) and policy.template.is_chain   # chains take the plain causal path
+        self.choices = policy.template.choices if isinstance(policy, StaticTree) else None
 
     def start(self, prompt, target, sampling, draws):
         if vocab_size(self.model) != target.vocab_size:
@@ -168,14 +241,15 @@ class DraftModelDrafter:
         self.cached = tokens[:keep]
         return tokens[keep:]
 
-    def propose(self, tokens):
-        return self._propose_chain(tokens) if self.is_chain else self._propose_tree(tokens)
+    def propose(self, tokens, max_depth=None):
+        depth = self.policy.max_depth if max_depth is None else min(self.policy.max_depth, max_depth)
+        return self._propose_chain(tokens, depth) if self.is_chain else self._propose_tree(tokens, depth)
 
-    def _propose_chain(self, tokens):
-        "Draft up to `gamma` tokens one by one; the first draft forward also feeds every token the cache lacks."
+    def _propose_chain(self, tokens, depth):
+        "Draft up to `depth` tokens one by one; the first draft forward also feeds every token the cache lacks."
         feed = self._sync(tokens, len(tokens) - 1)                 # >= 1 token: at least the pending root
         drafts, qs = [], []
-        for _ in range(len(self.levels)):
+        for _ in range(depth):
             logits = model_forward(self.model, torch.tensor([feed], device=self.model.device), self.cache, logits_to_keep=1)[0, -1]   # [V]
             self.cached = self.cached + feed
             if self.sampling.greedy:
@@ -187,48 +261,47 @@ class DraftModelDrafter:
             drafts.append(t); feed = [t]
             if p is not None and p < self.confidence: break       # the draft is unsure of this token: verify what we have
         tree = Tree(list(range(-1, len(drafts))), torch.tensor([tokens[-1]] + drafts))
-        if self.sampling.greedy: return Proposal(tree)
+        if self.sampling.greedy or not qs: return Proposal(tree)
         draft_probs = qs[0].new_zeros(len(tree), qs[0].shape[-1])  # row i: q the child of node i was drawn from
         draft_probs[:-1] = torch.stack(qs)
         return Proposal(tree, draft_probs, replacement=False)
 
-    def _propose_tree(self, tokens):
-        "Draft a static tree level by level, one draft forward per level under the tree's ancestor mask."
+    def _propose_tree(self, tokens, depth):
+        "Grow the policy's tree level by level: one draft forward per depth over the frontier, under the tree's ancestor mask."
         feed = self._sync(tokens, len(tokens) - 1)[:-1]            # everything before the root
-        if feed: model_forward(self.model, torch.tensor([feed], device=self.model.device), self.cache, logits_to_keep=1)
-        L = len(tokens) - 1
-        parents, toks, paths, index = [-1], [tokens[-1]], [()], {(): 0}
-        qs, frontier = [], [0]                                     # q at each node whose children were drawn
-        for depth in range(1, len(self.levels) + 1):
-            tree = Tree(parents, torch.tensor(toks))
-            mask = tree.attention_mask(L)[:, :, frontier]         # rows of the new nodes only
-            pos = tree.position_ids(L)[frontier][None]
-            logits = model_forward(self.model, torch.tensor([[toks[i] for i in frontier]], device=self.model.device),
-                                   self.cache, position_ids=pos.to(self.model.device), attention_mask=mask.to(self.model.device))[0]
-            probs = self.sampling.probs(logits) if not self.sampling.greedy else None
-            new = []
-            for row, u in enumerate(frontier):
-                kids = [c for c in self.levels.get(depth, []) if c[:-1] == paths[u]]
-                if not kids: continue
-                k = max(c[-1] for c in kids) + 1                   # candidates needed at this node: ranks 0..k-1
-                if probs is None: cands = logits[row].topk(k).indices.tolist()
-                else:
-                    if sorted(c[-1] for c in kids) != list(range(k)):
-                        raise SpecnbError("sampling with a static tree needs contiguous ranks 0..k-1 under every node")
-                    w, cands = probs[row].clone(), []
-                    for _ in range(k):                             # without replacement, in rank order
-                        c = int(self.draws.categorical(w)); cands.append(c); w[c] = 0
-                    qs.append((u, probs[row]))
-                for c in kids:
-                    index[c] = len(parents); parents.append(u); toks.append(cands[c[-1]]); paths.append(c); new.append(index[c])
-            frontier = new
+        dev = self.model.device
+        if feed: model_forward(self.model, torch.tensor([feed], device=dev), self.cache, logits_to_keep=1)
+        L, pol = len(tokens) - 1, self.policy
+        grow, frontier, qrows, fed = Growth([-1], [tokens[-1]], [0.0], [pol.root_tag]), [0], {}, []
+        for _ in range(depth):
+            frontier = [u for u in frontier if pol.wants(grow, u)]  # leaves cost no row
             if not frontier: break
-        tree = Tree(parents, torch.tensor(toks))
-        crop(self.cache, L + 1); self.cached = list(tokens)       # tree slots are out of order: keep the root only
-        if self.sampling.greedy: return Proposal(tree)
-        draft_probs = qs[0][1].new_zeros(len(tree), qs[0][1].shape[-1]) if qs else None   # on the draft's device
-        for u, q in qs: draft_probs[u] = q
-        return Proposal(tree, draft_probs, replacement=False)
+            tree = Tree(grow.parents, torch.tensor(grow.tokens))
+            fed += frontier                                         # draft cache: prefix, then the nodes fed so far
+            anc = tree.ancestor_mask()[frontier][:, fed]            # [n, nodes fed]
+            mask = torch.cat([torch.ones(len(frontier), L, dtype=torch.bool), anc], 1)[None, None]   # [1, 1, n, L + fed]
+            pos = tree.position_ids(L)[frontier][None]
+            logits = model_forward(self.model, torch.tensor([[grow.tokens[u] for u in frontier]], device=dev), self.cache,
+                                   position_ids=pos.to(dev), attention_mask=mask.to(dev))[0]       # [n, V]
+            q = None if self.sampling.greedy else self.sampling.probs(logits)                     # [n, V]
+            kids = pol.expand(grow, frontier, logits, q, self.sampling, self.draws)
+            rows = [(r, tok, tag) for r, ch in enumerate(kids) for tok, tag in ch]
+            if not rows: break
+            dist = q if q is not None else logits.float().softmax(-1)
+            lq = dist[[r for r, _, _ in rows], [tok for _, tok, _ in rows]].clamp_min(1e-30).log().tolist()   # one gather
+            new = []
+            for (r, tok, tag), l in zip(rows, lq):
+                u = frontier[r]
+                if q is not None: qrows[u] = q[r]
+                new.append(grow.add(u, tok, grow.logq[u] + l, tag))
+            frontier = new
+        tree = Tree(grow.parents, torch.tensor(grow.tokens))
+        keep = min(L + 1, cache_len(self.cache))                   # tree slots are out of order: keep the root (if it was fed)
+        crop(self.cache, keep); self.cached = list(tokens[:keep])
+        if self.sampling.greedy or not qrows: return Proposal(tree)
+        draft_probs = next(iter(qrows.values())).new_zeros(len(tree), logits.shape[-1])   # on the draft's device
+        for u, qu in qrows.items(): draft_probs[u] = qu
+        return Proposal(tree, draft_probs, replacement=pol.replacement)
 
     def observe(self, result): pass
 
@@ -277,42 +350,143 @@ def limit_depth(prop: Proposal, depth: int) -> Proposal:
     probs = None if prop.draft_probs is None else prop.draft_probs[torch.tensor(keep, device=prop.draft_probs.device)]
     return Proposal(pruned, probs, prop.replacement)
 
+# %% ../nbs/06_decode.ipynb #7ae175df
+class Verifier(Protocol):
+    "Decides which drafted nodes the target keeps."
+    lossless: bool                             # does the output keep the target's distribution?
+    def __call__(self, proposal: Proposal, logits: torch.Tensor, sampling: SamplingConfig, draws) -> tuple[list[int], int]: ...
+
+class GreedyVerifier:
+    "Keep the longest branch whose tokens are the target's argmax (ties: the first such node)."
+    lossless = True
+    def __call__(self, proposal, logits, sampling, draws):
+        return greedy_tree(proposal.tree.parents, proposal.tree.tokens, logits)
+
+class SamplingVerifier:
+    "Base of the sampling rules: greedy matching at temperature 0, else `sample(proposal, probs [N, V], draws)`."
+    lossless = True
+    def __call__(self, proposal, logits, sampling, draws):
+        if sampling.greedy: return greedy_tree(proposal.tree.parents, proposal.tree.tokens, logits)
+        return self.sample(proposal, sampling.probs(logits), draws)
+    def sample(self, proposal: Proposal, probs: torch.Tensor, draws) -> tuple[list[int], int]: raise NotImplementedError
+
+class ChainVerifier(SamplingVerifier):
+    "Speculative sampling on a drafted chain (Leviathan et al. 2023; Chen et al. 2023); fused kernel on CUDA."
+    def sample(self, proposal, probs, draws):
+        tree = proposal.tree
+        if not tree.is_chain or proposal.draft_probs is None:
+            raise SpecnbError("ChainVerifier verifies a chain drafted with draft probabilities; use MultiCandidateVerifier for trees")
+        q, drafts = proposal.draft_probs[None, :-1].to(probs), tree.tokens[None, 1:].to(probs.device)
+        if isinstance(draws, SampledDraws) and kernel_backend(probs) == "triton":   # one fused launch (CUDA)
+            n, x = sample_verify_chain(probs[None], q, drafts, draws.generator)
+        else: n, x = verify_chain(probs[None], q, drafts, draws)
+        return list(range(int(n) + 1)), int(x)
+
+class MultiCandidateVerifier(SamplingVerifier):
+    "Recursive rejection over each node's children (SpecInfer; Miao et al. 2024), as the proposal says they were drawn."
+    def sample(self, proposal, probs, draws):
+        t = proposal.tree
+        return verify_tree(t.parents, t.tokens, probs, proposal.draft_probs, draws, proposal.replacement)
+
+class LosslessVerifier(SamplingVerifier):
+    "The default: the chain rule where it applies, recursive rejection elsewhere."
+    chain, multi = ChainVerifier(), MultiCandidateVerifier()
+    def sample(self, proposal, probs, draws):
+        rule = self.chain if proposal.tree.is_chain and proposal.draft_probs is not None else self.multi
+        return rule.sample(proposal, probs, draws)
+
+class TypicalVerifier(SamplingVerifier):
+    "Medusa's typical acceptance (LOSSY): keep a node whose token is likely enough under the target."
+    lossless = False
+    def __init__(self, epsilon: float = 0.09, # hard threshold ε
+                 delta: float = 0.3, # entropy-scaled threshold δ
+                ): self.epsilon, self.delta = epsilon, delta
+    def sample(self, proposal, probs, draws):
+        return typical_tree(proposal.tree.parents, proposal.tree.tokens, probs, draws, self.epsilon, self.delta)
+
+# %% ../nbs/06_decode.ipynb #b61a7927
+def _is_int(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+def prompt_ids(prompt, # token ids: a list, a [T] tensor or a [1, T] tensor/nested list
+               vocab: int | None = None, # the target's vocabulary size (ids must lie in [0, vocab))
+              ) -> list[int]:
+    "The prompt as a list of ints, or a `SpecnbError` naming what is wrong with it."
+    if isinstance(prompt, (str, bytes)):
+        raise SpecnbError("the prompt is text; pass token ids, e.g. tokenizer(text, return_tensors='pt').input_ids")
+    if isinstance(prompt, torch.Tensor):
+        if prompt.is_floating_point() or prompt.is_complex() or prompt.dtype == torch.bool:
+            raise SpecnbError(f"prompt ids must be integers, got a {prompt.dtype} tensor")
+        if prompt.ndim > 2 or (prompt.ndim == 2 and prompt.shape[0] != 1):
+            raise SpecnbError(f"generate decodes one prompt at a time, got a tensor of shape {tuple(prompt.shape)}; "
+                              "pass one row ([T] or [1, T]) and loop over the batch")
+        ids = prompt.reshape(-1).tolist()
+    else:
+        ids = list(prompt)
+        if ids and all(isinstance(r, (list, tuple)) for r in ids):
+            if len(ids) != 1: raise SpecnbError(f"generate decodes one prompt at a time, got {len(ids)} prompts; loop over them")
+            ids = list(ids[0])
+        bad = [t for t in ids if not _is_int(t)]
+        if bad: raise SpecnbError(f"prompt ids must be integers, got {bad[0]!r} ({type(bad[0]).__name__})")
+        ids = [int(t) for t in ids]
+    if not ids: raise SpecnbError("the prompt is empty; pass at least one token (e.g. the BOS token)")
+    if vocab is not None and not all(0 <= t < vocab for t in ids):
+        raise SpecnbError(f"prompt ids must lie in [0, {vocab}) for this model, got {min(ids)}..{max(ids)}; "
+                          "was the prompt made with another tokenizer?")
+    return ids
+
+def eos_ids(eos_token_id, # None: the model's default; False or []: never stop; an id or a list of ids
+            target=None, # where the default comes from (its Hugging Face `model.generation_config`)
+           ) -> set[int]:
+    "The set of ids that end generation."
+    if eos_token_id is None:
+        gc = getattr(getattr(target, "model", None), "generation_config", None)
+        eos_token_id = getattr(gc, "eos_token_id", None)
+        if eos_token_id is None: return set()
+    if eos_token_id is False: return set()
+    ids = [eos_token_id] if not isinstance(eos_token_id, (list, tuple, set)) else list(eos_token_id)
+    if not all(_is_int(e) for e in ids):
+        raise SpecnbError(f"eos_token_id must be an id, a list of ids, None (the model's default) or False (never stop), got {eos_token_id!r}")
+    return {int(e) for e in ids}
+
 # %% ../nbs/06_decode.ipynb #cf6ffd3b
 @torch.no_grad()
-def generate(model, # the target: a Hugging Face causal LM (Llama family), a `TableTarget`, or any object with start/score/commit
+def generate(model, # the target: a Hugging Face causal LM (Llama family) or any `Target` (e.g. `TableTarget`)
              prompt: list[int] | torch.Tensor, # prompt token ids ([T] or [1, T])
              drafter: Drafter | None = None, # None: plain autoregressive decoding
              max_new_tokens: int = 64, # tokens to generate at most
              temperature: float = 0.0, # 0: greedy (token-identical to the target's greedy output)
              top_k: int = 0, # sampling: keep the k most likely tokens
              top_p: float = 1.0, # sampling: nucleus threshold
-             eos_token_id: int | list[int] | None = None, # stop after emitting any of these
+             eos_token_id: int | list[int] | None | bool = None, # stop after any of these; None: the model's default; False/[]: never
              seed: int = 0, # seeds the sampling draws
              draws=None, # explicit draws (e.g. `EnumeratedDraws` in tests); overrides `seed`
-             verifier=None, # sampling only: a custom rule (tree, probs [N, V], draws) -> (path, next token), e.g. a LOSSY one; None: lossless
+             verifier: Verifier | None = None, # the acceptance rule; None: `LosslessVerifier()` (e.g. `TypicalVerifier()` is LOSSY)
             ) -> Generation:
-    "Generate with `model`, speculatively when a `drafter` is given; lossless for greedy and sampling."
-    prompt = [int(t) for t in (prompt.reshape(-1).tolist() if isinstance(prompt, torch.Tensor) else prompt)]
-    if not prompt: raise SpecnbError("the prompt is empty; pass at least one token (e.g. the BOS token)")
-    if max_new_tokens <= 0: raise SpecnbError(f"max_new_tokens must be positive, got {max_new_tokens}")
-    target = model if all(hasattr(model, a) for a in ("start", "score", "commit")) else HFTarget(model)   # or a custom target
+    "Generate with `model`, speculatively when a `drafter` is given; lossless for greedy and sampling with the default verifier."
+    target = model if is_target(model) else HFTarget(model)
+    prompt = prompt_ids(prompt, target.vocab_size)
+    if not _is_int(max_new_tokens) or max_new_tokens <= 0:
+        raise SpecnbError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
     hf = getattr(target, "model", None)                            # the Hugging Face model behind the target, if any
     ctx = None if hf is None else context_length(hf)
     if ctx is not None and len(prompt) + max_new_tokens > ctx:
         raise SpecnbError(f"prompt ({len(prompt)} tokens) + max_new_tokens ({max_new_tokens}) exceeds the model's context of {ctx}; "
                           f"shorten the prompt or use max_new_tokens <= {max(ctx - len(prompt), 0)}")
-    sampling = SamplingConfig(temperature, top_k, top_p)
+    sampling, eos = SamplingConfig(temperature, top_k, top_p), eos_ids(eos_token_id, target)
+    verifier = verifier or LosslessVerifier()
+    if not callable(verifier) or not hasattr(verifier, "lossless"):
+        raise SpecnbError("verifier must implement the Verifier protocol: verifier(proposal, logits, sampling, draws) -> (path, next) and a `lossless` flag")
     dev = hf.device if hf is not None else torch.device("cpu")
     draws = draws or SampledDraws(seed=seed, device=dev)             # the generator lives where the probabilities do
     drafter = drafter or NoDrafter()
-    eos = set([eos_token_id] if isinstance(eos_token_id, int) else (eos_token_id or []))
     trace, tokens, out, pending = Trace(), list(prompt), [], prompt[:-1]    # pending: fed with the first tree
     t_start = time.perf_counter()
-    target.start()
+    target.reset()
     drafter.start(prompt, target, sampling, draws)
     while True:
         t0 = time.perf_counter()
-        prop = limit_depth(drafter.propose(tokens), max_new_tokens - len(out) - 1)   # drafts past the budget are waste
+        budget = max_new_tokens - len(out) - 1                     # drafts deeper than this can never be kept
+        prop = limit_depth(drafter.propose(tokens, budget), budget)
         tree = prop.tree
         if tree.tokens[0].item() != tokens[-1]: raise SpecnbError("a drafter's tree must be rooted at the last token")
         t1 = time.perf_counter()
@@ -320,19 +494,7 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family), a `Ta
         if len(tree) == 1:                                         # plain decoding: no verification to do
             path = [0]
             nxt = int(logits[0].argmax()) if sampling.greedy else int(draws.categorical(sampling.probs(logits[0])))
-        elif sampling.greedy:
-            path, nxt = greedy_tree(tree.parents, tree.tokens, logits)
-        else:
-            probs = sampling.probs(logits)                         # [N, V]
-            if verifier is not None: path, nxt = verifier(tree, probs, draws)
-            elif tree.is_chain and prop.draft_probs is not None:
-                q, drafts = prop.draft_probs[None, :-1].to(probs), tree.tokens[None, 1:].to(probs.device)
-                if isinstance(draws, SampledDraws) and kernel_backend(probs) == "triton":   # fused kernel (CUDA)
-                    n, x = sample_verify_chain(probs[None], q, drafts, draws.generator)
-                else: n, x = verify_chain(probs[None], q, drafts, draws)
-                path, nxt = list(range(int(n) + 1)), int(x)
-            else:
-                path, nxt = verify_tree(tree.parents, tree.tokens, probs, prop.draft_probs, draws, prop.replacement)
+        else: path, nxt = verifier(prop, logits, sampling, draws)
         target.commit(path)
         synchronize(dev); t2 = time.perf_counter()
         new = tree.tokens[path[1:]].tolist() + [nxt]

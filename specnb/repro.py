@@ -8,14 +8,17 @@ from __future__ import annotations
 import argparse
 import ast
 import configparser
+import contextlib
 import datetime as _dt
 import difflib
 import html
 import io
 import json
+import math
 import os
 import re
 import shutil
+import socket
 import sys
 import time
 import tokenize
@@ -24,13 +27,16 @@ from pathlib import Path
 
 import nbformat
 
-from .core import SpecnbError, repo_root, write_json, _jsonable
+from .core import SpecnbError, repo_root, shipped_root, source_root, write_json, _jsonable
 
 # %% auto #0
-__all__ = ['FAMILIES', 'NOT_PAPERS', 'COLUMNS', 'NotebookInfo', 'read_info', 'find_notebooks', 'checkout', 'resolve_names',
-           'Param', 'parameters_cell', 'notebook_parameters', 'convert', 'read_settings', 'profiles', 'resolve_params',
-           'check_sections', 'drop_flagged', 'skip_flags', 'RunResult', 'run_notebook', 'scoreboard', 'write_index',
-           'scoreboard_markdown', 'paste_scoreboard', 'reproduce', 'cmd_list', 'cmd_params', 'cmd_scoreboard',
+__all__ = ['FAMILIES', 'NOT_PAPERS', 'REPORT_MARK', 'ROOT_MARK', 'LOCK', 'COLUMNS', 'NotebookInfo', 'read_info', 'find_notebooks',
+           'checkout', 'resolve_names', 'parse_range', 'format_range', 'Param', 'parameters_cell',
+           'notebook_parameters', 'convert', 'check_value', 'read_settings', 'profiles', 'resolve_params',
+           'check_sections', 'drop_flagged', 'skip_flags', 'check_out', 'foreign_files', 'check_report_dirs',
+           'claim_out', 'lock_out', 'start_report', 'finish_report', 'report_status', 'RunResult', 'run_notebook',
+           'main_figure', 'scoreboard', 'write_index', 'math_to_mathml', 'export_html', 'scoreboard_markdown',
+           'paste_scoreboard', 'default_reports', 'reproduce', 'cmd_list', 'cmd_params', 'cmd_scoreboard',
            'cmd_reproduce', 'parser', 'main']
 
 # %% ../nbs/08_repro.ipynb #1d19f39d
@@ -83,8 +89,8 @@ def find_notebooks(root: Path | None = None, # the repository root (default: `re
     return out
 
 def checkout() -> Path:
-    "The specnb repository whose notebooks we run; a clear error when there is none."
-    root = repo_root()
+    "The notebooks we run: the specnb checkout, else the copy an installed wheel ships; a clear error when there is none."
+    root = source_root()
     if root is None or not (root / "nbs").is_dir() or not (root / "settings.ini").is_file():
         where = f"{root} (from SPECNB_ROOT) is not one" if root else "none was found"
         raise SpecnbError(f"`specnb` runs the notebooks of a specnb checkout (nbs/, settings.ini) and {where}; "
@@ -114,6 +120,25 @@ def resolve_names(names: list[str], # short names, file stems or modules; empty 
         out.append(aliases[n])
     return out
 
+# %% ../nbs/08_repro.ipynb #5f3350ee
+_NUM = r"[-+]?(?:inf|\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)"
+_RANGE = re.compile(rf"^\s*([\[(])\s*({_NUM})\s*,\s*({_NUM})\s*([\])])", re.I)
+
+def parse_range(comment: str, # a parameter's comment, e.g. "[0, inf) cost of a draft call"
+               ) -> tuple | None:
+    "`(low, high, low_closed, high_closed)` from a comment that starts with an interval, else `None`."
+    m = _RANGE.match(comment or "")
+    if not m: return None
+    lo, hi = float(m[2]), float(m[3])
+    if lo > hi: raise SpecnbError(f"the range {m[0].strip()!r} is empty: its low end is above its high end")
+    as_num = lambda x: int(x) if math.isfinite(x) and x == int(x) else x
+    return as_num(lo), as_num(hi), m[1] == "[", m[4] == "]"
+
+def format_range(r: tuple) -> str:
+    "The interval `r` as it is written in a comment."
+    lo, hi, lc, hc = r
+    return f"{'[' if lc else '('}{lo:g}, {hi:g}{']' if hc else ')'}"
+
 # %% ../nbs/08_repro.ipynb #9e709ce4
 @dataclass
 class Param:
@@ -122,6 +147,7 @@ class Param:
     type: str       # "int", "float", "bool", "str", "list", ... (declared, else the default's type)
     default: object
     help: str = ""
+    range: tuple | None = None    # (low, high, low_closed, high_closed) from the comment, see `parse_range`
 
 def parameters_cell(nb) -> "nbformat.NotebookNode | None":
     "The cell tagged `parameters`, or `None`."
@@ -144,7 +170,8 @@ def notebook_parameters(nb) -> dict[str, Param]:
         else: continue
         try: default = ast.literal_eval(node.value)
         except ValueError: default = ast.unparse(node.value)
-        out[name] = Param(name, ann or type(default).__name__, default, comments.get(node.lineno, ""))
+        help = comments.get(node.lineno, "")
+        out[name] = Param(name, ann or type(default).__name__, default, help, parse_range(help))
     return out
 
 # %% ../nbs/08_repro.ipynb #d08d2d5a
@@ -174,6 +201,20 @@ def convert(value, # the value, usually a string from settings.ini or the comman
         if "str" in t: return value
         raise bad from None
     return out
+
+# %% ../nbs/08_repro.ipynb #56ef7a50
+def check_value(value, # a converted value
+                param: Param, # the parameter it is for
+                where: str = "", # the notebook, for the error message
+               ):
+    "`value` if it lies in `param`'s declared range (numbers without one must be finite); else an error."
+    if isinstance(value, bool) or not isinstance(value, (int, float)): return value
+    lo, hi, lc, hc = param.range or (-math.inf, math.inf, False, False)
+    inside = not math.isnan(value) and (lo < value or (lc and value == lo)) and (value < hi or (hc and value == hi))
+    if not inside:
+        what = f"in {format_range(param.range)}" if param.range else "a finite number"
+        raise SpecnbError(f"parameter {param.name!r}{where} must be {what}, got {value!r}")
+    return value
 
 # %% ../nbs/08_repro.ipynb #53684f5e
 def read_settings(root: Path | None = None) -> configparser.ConfigParser:
@@ -205,11 +246,13 @@ def resolve_params(info: NotebookInfo, # the notebook
     where = f" of notebook {info.name!r}"
     out = {}
     def put(key, value, source, strict):
+        if key == "out_dir":
+            raise SpecnbError(f"out_dir cannot be set ({source}): `reproduce` writes each report to <--out>/<name>/; pass --out instead")
         if key not in declared:
             if not strict: return
             raise SpecnbError(f"unknown parameter {key!r}{where} ({source}).{_suggest(key, declared)} "
                               f"Valid parameters: {', '.join(declared) or '(none)'}")
-        out[key] = convert(value, declared[key], where)
+        out[key] = check_value(convert(value, declared[key], where), declared[key], where)
     for key, value in cfg[profile].items(): put(key, value, f"settings.ini [{profile}]", strict=False)
     for section in (info.name, f"{info.name}.{profile}"):
         if cfg.has_section(section):
@@ -254,12 +297,145 @@ def skip_flags(profile: str, has_gpu: bool) -> set[str]:
     "Which flagged cells a run drops."
     return {"eval:false", "widgets"} | ({"slow"} if profile == "smoke" else set()) | (set() if has_gpu else {"gpu"})
 
+# %% ../nbs/08_repro.ipynb #56976b67
+REPORT_MARK = ".specnb-report.json"  # in <out>/<name>/: the run's state, pid and, once it ends, the files it wrote
+ROOT_MARK = ".specnb-reports"        # in <out>/: specnb made this folder; it owns index.html, claims.csv, the lock
+LOCK = ".specnb.lock"                # in <out>/: held by the `reproduce` writing into it
+_SYSTEM = (Path("/proc"), Path("/sys"), Path("/dev"))
+_WARNED: set[str] = set()
+
+def _now() -> str: return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+def _read_json(path: Path, # a JSON file
+               warn: bool = True, # say once, on one line, that an unreadable file was skipped
+              ) -> dict | None:
+    "The JSON object in `path`; `None` when it is missing, unreadable or not an object."
+    try: obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError: return None
+    except (OSError, ValueError) as e: obj, why = None, str(e)
+    else: why = f"holds a {type(obj).__name__}, not an object"
+    if isinstance(obj, dict): return obj
+    if warn and str(path) not in _WARNED:
+        _WARNED.add(str(path)); print(f"specnb: skipped {path}: not a metrics file ({why})", file=sys.stderr)
+    return None
+
+def _files(folder: Path) -> list[str]:
+    "Every file under `folder`, as sorted relative paths."
+    return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if not p.is_dir())
+
+def _alive(holder: dict) -> bool:
+    "Whether the process a lock or mark names may still run: same host and its pid exists (another host: assume so)."
+    if holder.get("host") not in (None, socket.gethostname()): return True
+    try: os.kill(int(holder.get("pid", 0)), 0)
+    except ProcessLookupError: return False
+    except (PermissionError, OverflowError): return True
+    except (TypeError, ValueError): return False
+    return int(holder.get("pid", 0)) > 0
+
+# %% ../nbs/08_repro.ipynb #3b77e1a4
+def check_out(out: str | Path, # the reports folder asked for
+              root: Path | None = None, # the checkout (its nbs/ is refused)
+             ) -> Path:
+    "`out`, resolved, if `reproduce` may write there; else a one-line error saying why. Creates nothing."
+    out = Path(out).expanduser().resolve()
+    if root is not None and out.is_relative_to((Path(root) / "nbs").resolve()):
+        raise SpecnbError(f"--out {out} is inside the notebooks folder {Path(root) / 'nbs'}, where nbdev would take reports "
+                          f"for source notebooks; use {Path(root) / 'reports'} (the default)")
+    system = next((s for s in _SYSTEM if out.is_relative_to(s)), None)
+    if system: raise SpecnbError(f"--out {out} is under the system folder {system}; choose a folder of your own")
+    if out.exists() and not out.is_dir(): raise SpecnbError(f"--out {out} is a file, not a folder")
+    near = next(p for p in (out, *out.parents) if p.exists())
+    if not near.is_dir(): raise SpecnbError(f"--out {out}: {near} is a file, not a folder")
+    if not os.access(near, os.W_OK | os.X_OK): raise SpecnbError(f"--out {out}: no permission to write in {near}")
+    if out.is_dir() and not (out / ROOT_MARK).exists():
+        theirs = sorted(p.name for p in out.iterdir())
+        if theirs: raise SpecnbError(f"--out {out} holds files specnb did not write ({', '.join(theirs[:3])}"
+                                     f"{', ...' if len(theirs) > 3 else ''}); choose a new or empty folder")
+    return out
+
+def foreign_files(folder: Path) -> list[str]:
+    "Files in the report folder `folder` that specnb did not write (all of them when it carries no mark)."
+    folder = Path(folder)
+    if not folder.exists(): return []
+    if not folder.is_dir(): return [folder.name]
+    mark, files = _read_json(folder / REPORT_MARK, warn=False), _files(folder)
+    if mark is None: return files
+    if mark.get("files") is None: return []            # its run never finished: everything here is that run's
+    return [f for f in files if f not in {*mark["files"], REPORT_MARK}]
+
+def check_report_dirs(out: Path, names: list[str]) -> None:
+    "Refuse, before anything runs, to replace a report folder holding files specnb did not write."
+    for name in names:
+        theirs = foreign_files(out / name)
+        if theirs: raise SpecnbError(f"{out / name} holds files specnb did not write ({', '.join(theirs[:3])}"
+                                     f"{', ...' if len(theirs) > 3 else ''}); move them away or choose another --out")
+
+def claim_out(out: Path) -> Path:
+    "Create the reports folder `out` if needed and mark it as specnb's."
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / ROOT_MARK).write_text("Written by `specnb reproduce`, which owns index.html, claims.csv and the marked report folders.\n")
+    except OSError as e: raise SpecnbError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    return out
+
+# %% ../nbs/08_repro.ipynb #fd3f9302
+@contextlib.contextmanager
+def lock_out(out: Path):
+    "Hold `out/.specnb.lock` while reproducing into `out`: a live holder is a one-line error naming it; a dead one's lock is taken over."
+    path = Path(out) / LOCK
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": _now(), "command": " ".join(["specnb", *sys.argv[1:]])}
+    for _ in range(5):
+        try: fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            held = _read_json(path, warn=False) or {}
+            if held and _alive(held):
+                raise SpecnbError(f"{out} is in use by another run: pid {held.get('pid')} on {held.get('host')}, started "
+                                  f"{held.get('started_at')} ({held.get('command')}); wait for it, pass another --out, or delete {path} if that process is not specnb") from None
+            path.unlink(missing_ok=True)                 # its process is gone: a stale lock
+            continue
+        except OSError as e: raise SpecnbError(f"cannot lock {path}: {e.strerror or e}") from None
+        with os.fdopen(fd, "w") as f: json.dump(me, f)
+        break
+    else: raise SpecnbError(f"could not take the lock {path}; remove it if no specnb run is writing to {out}")
+    try: yield me
+    finally:
+        if (_read_json(path, warn=False) or {}).get("pid") == os.getpid(): path.unlink(missing_ok=True)
+
+def start_report(out_root: Path, info: NotebookInfo) -> Path:
+    "Empty `out_root/<name>/` (only ever specnb's files: see `check_report_dirs`) and mark it `running`."
+    out = Path(out_root) / info.name
+    check_report_dirs(Path(out_root), [info.name])
+    if out.exists(): shutil.rmtree(out)                  # no stale results, whatever happens next
+    out.mkdir(parents=True)
+    write_json(out / REPORT_MARK, {"status": "running", "pid": os.getpid(), "host": socket.gethostname(), "started_at": _now(),
+                                   "family": info.family, "title": info.title, "files": None})
+    return out
+
+def finish_report(out: Path, status: str) -> None:
+    "Record the run's final `status` and the files it wrote in the report folder's mark."
+    mark = _read_json(out / REPORT_MARK, warn=False) or {}
+    write_json(out / REPORT_MARK, {**mark, "status": status, "finished_at": _now(), "files": [f for f in _files(out) if f != REPORT_MARK]})
+
+def report_status(mark: dict | None, run: dict) -> str:
+    "A report's status: its run's, or `running`/`interrupted` for one whose process is alive/gone."
+    if mark and mark.get("status") == "running": return "running" if _alive(mark) else "interrupted"
+    return run.get("status") or (mark or {}).get("status") or "incomplete"
+
+# %% ../nbs/08_repro.ipynb #66eb36c7
+def _quiet_kernel(log):
+    "A kernel manager class (for papermill) whose kernel writes its own stdout and stderr to the open file `log`."
+    from jupyter_client.manager import AsyncKernelManager
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            return await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": log, "stderr": log})
+    return QuietKernelManager
+
 # %% ../nbs/08_repro.ipynb #486162b6
 @dataclass
 class RunResult:
     "The outcome of one notebook run."
     name: str
-    status: str                   # "ok" or "failed"
+    status: str                   # "ok", "failed" or "interrupted"
     out_dir: Path
     seconds: float
     error: str = ""               # the failing cell's traceback
@@ -267,13 +443,20 @@ class RunResult:
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
-def _error_text(e: Exception) -> str:
+def _error_text(e: BaseException) -> str:
     "A readable account of a notebook failure: the failing cell, then its traceback."
     from papermill.exceptions import PapermillExecutionError
     if isinstance(e, PapermillExecutionError):
         tb = _ANSI.sub("", "\n".join(e.traceback))
         return f"cell {e.exec_count} failed:\n{e.source}\n\n{tb}".rstrip()
     return f"{type(e).__name__}: {e}"
+
+def _error_line(e: BaseException) -> str:
+    "The error in one line, `Type: first line of its message`, as the scoreboard's note."
+    from papermill.exceptions import PapermillExecutionError
+    name, msg = (e.ename, e.evalue) if isinstance(e, PapermillExecutionError) else (type(e).__name__, str(e))
+    first = next((l.strip() for l in _ANSI.sub("", str(msg)).splitlines() if l.strip()), "")
+    return f"{name}: {first}" if first else name
 
 def _has_gpu() -> bool:
     import torch
@@ -290,97 +473,212 @@ def run_notebook(info: NotebookInfo, # the notebook
                 ) -> RunResult:
     "Run one notebook with papermill into `out_root/<name>/`; never raises for a failure inside the notebook."
     import papermill as pm
-    out = Path(out_root).resolve() / info.name
-    if out.exists(): shutil.rmtree(out)                     # no stale results, whatever happens next
-    out.mkdir(parents=True)
+    out_root = Path(out_root).resolve()
+    out = start_report(out_root, info)
+    write_index(out_root)                                    # the scoreboard says "running" before anything runs
     params = {**params, "out_dir": str(out)} if "out_dir" in notebook_parameters(info.path) else dict(params)
     nb = nbformat.read(info.path, as_version=4)
     dropped = drop_flagged(nb, skip_flags(profile, _has_gpu()))
     executed = out / f"{info.name}.ipynb"
-    t0, error = time.perf_counter(), None
+    t0, status, error, line = time.perf_counter(), "ok", "", ""
     try:
-        pm.execute_notebook(nb, str(executed), parameters=params, kernel_name=kernel, cwd=str(info.path.parent),
-                            execution_timeout=timeout, progress_bar={"desc": info.name, "leave": False} if progress else False,
-                            log_output=False)
+        with open(out / "kernel.log", "w") as log:
+            pm.execute_notebook(nb, str(executed), parameters=params, kernel_name=kernel, cwd=str(info.path.parent),
+                                execution_timeout=timeout, progress_bar={"desc": info.name, "leave": False} if progress else False,
+                                log_output=False, kernel_manager_class=_quiet_kernel(log))
+    except KeyboardInterrupt:
+        status, error, line = "interrupted", "interrupted (Ctrl-C)", "KeyboardInterrupt: interrupted (Ctrl-C)"
+        raise
     except Exception as e:                                   # PapermillExecutionError, CellTimeoutError, DeadKernelError...
-        error = _error_text(e)
-    seconds = time.perf_counter() - t0
-    mpath = out / "metrics.json"
-    metrics = json.loads(mpath.read_text()) if mpath.exists() else {"meta": {"name": info.name}, "metrics": {}, "claims": {}}
-    metrics["run"] = {"status": "failed" if error else "ok", "profile": profile, "params": _jsonable(params),
-                      "notebook": str(info.path.relative_to(info.path.parents[2])) if len(info.path.parents) > 2 else str(info.path),
-                      "family": info.family, "title": info.title, "wall_time_s": round(seconds, 2),
-                      "dropped_cells": dropped, "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    if error: metrics["run"]["error"] = error
-    write_json(mpath, metrics)
-    if html_report and executed.exists():
-        try:
-            from nbconvert import HTMLExporter
-            body, _ = HTMLExporter().from_filename(str(executed))
-            (out / f"{info.name}.html").write_text(body, encoding="utf-8")
-        except Exception as e:                               # a report without HTML is still a report
-            print(f"warning: HTML for {info.name} failed: {e}", file=sys.stderr)
-    return RunResult(info.name, "failed" if error else "ok", out, seconds, error or "", {} if error else metrics.get("claims", {}))
+        status, error, line = "failed", _error_text(e), _error_line(e)
+        if line.startswith("KeyboardInterrupt"): status = "interrupted"
+    finally:
+        seconds = time.perf_counter() - t0
+        metrics = _read_json(out / "metrics.json") or {"meta": {"name": info.name}, "metrics": {}, "claims": {}}
+        metrics["run"] = {"status": status, "profile": profile, "params": _jsonable(params),
+                          "notebook": str(info.path.relative_to(info.path.parents[2])) if len(info.path.parents) > 2 else str(info.path),
+                          "family": info.family, "title": info.title, "wall_time_s": round(seconds, 2),
+                          "dropped_cells": dropped, "finished_at": _now()}
+        if error: metrics["run"].update(error=error, error_line=line)
+        write_json(out / "metrics.json", metrics)
+        if html_report and executed.exists() and status != "interrupted":
+            try: export_html(executed, out / f"{info.name}.html")
+            except Exception as e:                           # a report without HTML is still a report
+                print(f"warning: HTML for {info.name} failed: {e}", file=sys.stderr)
+        finish_report(out, status)
+    return RunResult(info.name, status, out, seconds, error, {} if error else metrics.get("claims", {}))
 
 # %% ../nbs/08_repro.ipynb #f80635f8
 COLUMNS = ["notebook", "family", "claim", "paper", "measured", "holds", "note", "status", "device", "profile", "git",
            "wall_time_s", "report"]
 
+def _note_line(text: str) -> str:
+    "The last line of a traceback that says something (not blank, not a rule of dashes or a lone quote)."
+    return next((l.strip() for l in reversed(str(text).splitlines()) if re.search(r"\w", l)), "")
+
+def main_figure(folder: Path, metrics: dict) -> str:
+    "The report's main figure, relative to `folder`: the PNG the notebook named as `main_figure`, else the largest one."
+    named = str(metrics.get("metrics", {}).get("main_figure") or "")
+    if named and (folder / named).is_file(): return named
+    pngs = sorted(folder.rglob("*.png"), key=lambda p: (-p.stat().st_size, str(p)))
+    return str(pngs[0].relative_to(folder)) if pngs else ""
+
 def scoreboard(out_root: Path) -> list[dict]:
-    "One row per claim of every report under `out_root` (a single row for a failed or unfinished run)."
-    rows = []
-    for mpath in sorted(Path(out_root).glob("*/metrics.json")):
-        if mpath.parent.name.startswith((".", "_")): continue
-        m = json.loads(mpath.read_text())
+    "One row per claim of every report under `out_root` (a single row for a failed, interrupted or unfinished run)."
+    rows, out_root = [], Path(out_root)
+    folders = sorted(p for p in out_root.iterdir() if p.is_dir()) if out_root.is_dir() else []
+    for folder in folders:
+        if folder.name.startswith((".", "_")): continue
+        mark, mpath = _read_json(folder / REPORT_MARK), folder / "metrics.json"
+        if mark is None and not mpath.exists(): continue     # not a report
+        m = _read_json(mpath) if mpath.exists() else {}
+        if m is None: continue                               # unreadable: skipped, and said once
         meta, run = m.get("meta", {}), m.get("run", {})
-        status = run.get("status", "incomplete")
-        html_path = mpath.parent / f"{mpath.parent.name}.html"
-        base = dict(notebook=mpath.parent.name, family=run.get("family", ""), status=status,
+        status = report_status(mark, run)
+        html_path = folder / f"{folder.name}.html"
+        base = dict(notebook=folder.name, family=run.get("family") or (mark or {}).get("family", ""), status=status,
                     device=meta.get("device_name", ""), profile=run.get("profile", meta.get("params", {}).get("profile", "")),
                     git=meta.get("git", ""), wall_time_s=run.get("wall_time_s", ""),
-                    report=str(html_path.relative_to(out_root)) if html_path.exists() else "")
+                    report=str(html_path.relative_to(out_root)) if html_path.exists() and status != "running" else "",
+                    title=run.get("title") or (mark or {}).get("title") or folder.name,
+                    figure=f"{folder.name}/{main_figure(folder, m)}" if status == "ok" and main_figure(folder, m) else "")
         claims = m.get("claims", {}) if status == "ok" else {}
         if not claims:
-            note = run.get("error", "").strip().splitlines()[-1:] if status != "ok" else ["no claim recorded"]
-            rows.append({**base, "claim": "", "paper": "", "measured": "", "holds": "", "note": (note or [""])[0]})
+            note = {"ok": "no claim recorded", "running": f"started {(mark or {}).get('started_at', '')} by pid {(mark or {}).get('pid', '')}",
+                    "interrupted": "the run was stopped before it finished"}.get(status)
+            note = run.get("error_line") or _note_line(run.get("error", "")) or note or ""
+            rows.append({**base, "claim": "", "paper": "", "measured": "", "holds": "", "note": note})
         for cname, c in claims.items():
             rows.append({**base, "claim": cname, "paper": c.get("paper"), "measured": c.get("measured"),
                          "holds": c.get("holds"), "note": c.get("note", "")})
     return rows
 
 # %% ../nbs/08_repro.ipynb #cc7d33b2
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:14px}
-td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}th{background:#f3f3f3}
-.ok{color:#137333}.no{color:#b3261e;font-weight:600}.failed{background:#fde7e9}.incomplete{background:#fff4d6}"""
+_CSS = """
+:root{--ok:#137333;--no:#b3261e;--run:#8a5a00;--line:#dde1e6;--muted:#5f6368}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#202124;background:#f6f7f9}
+header{background:#fff;border-bottom:1px solid var(--line);padding:20px 32px 12px}
+h1{margin:0 0 6px;font-size:24px}header p{margin:4px 0;color:var(--muted);max-width:70em}
+nav a{display:inline-block;margin:8px 14px 0 0;color:#1a56b0;text-decoration:none;font-weight:600}
+section{padding:8px 32px 24px}h2{font-size:19px;margin:18px 0 12px}h2 small{color:var(--muted);font-weight:400}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:16px}
+.card{background:#fff;border:1px solid var(--line);border-radius:10px;overflow:hidden;display:flex;flex-direction:column}
+.card.failed,.card.interrupted{border-color:#f1b5b0}.card.running{border-color:#f0d08a}
+.thumb{display:block;height:180px;background:#fafafa;border-bottom:1px solid var(--line)}
+.thumb img{width:100%;height:100%;object-fit:contain}
+.nofig{display:flex;align-items:center;justify-content:center;color:var(--muted);font-size:13px}
+.body{padding:12px 16px 14px}h3{font-size:16px;margin:0 0 4px}h3 a{color:inherit;text-decoration:none}h3 a:hover{text-decoration:underline}
+.meta{color:var(--muted);font-size:12px;margin:0 0 8px}
+.badge{display:inline-block;padding:1px 8px;border-radius:9px;font-size:12px;font-weight:600;color:#fff;background:var(--ok)}
+.badge.failed,.badge.interrupted{background:var(--no)}.badge.running,.badge.incomplete{background:var(--run)}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 6px;border-top:1px solid var(--line);vertical-align:top}
+th{color:var(--muted);font-weight:600;border-top:0}.holds{font-weight:700}.yes{color:var(--ok)}.no{color:var(--no)}
+.claim{font-weight:600}.noterow td{border-top:0;padding-top:0}.claimnote{color:var(--muted);font-size:12px}.error{font:12px ui-monospace,monospace;color:var(--no);white-space:pre-wrap}
+footer{color:var(--muted);font-size:12px;padding:0 32px 24px}
+"""
+
+def _card(rs: list[dict]) -> str:
+    "One paper's card: title linked to its report, status, thumbnail, claims."
+    r, e = rs[0], lambda v: html.escape(str(v))
+    link = lambda inner: f'<a href="{e(r["report"])}">{inner}</a>' if r["report"] else inner
+    thumb = (f'<a class="thumb" href="{e(r["report"] or r["figure"])}"><img src="{e(r["figure"])}" alt="main figure of {e(r["notebook"])}" loading="lazy"></a>'
+             if r["figure"] else '<div class="thumb nofig">no figure</div>')
+    meta = " · ".join(e(x) for x in (r["notebook"], r["profile"] and f"profile {r['profile']}", r["device"],
+                                       r["wall_time_s"] != "" and f"{r['wall_time_s']} s", r["git"]) if x)
+    if r["status"] == "ok" and r["claim"]:
+        holds = lambda v: '<td class="holds yes">holds</td>' if v is True else ('<td class="holds no">does not</td>' if v is False else f"<td>{e(v)}</td>")
+        body = "<table><tr><th>claim</th><th>paper</th><th>measured</th><th></th></tr>" + "".join(
+            f'<tr><td class="claim">{e(c["claim"])}</td><td>{e(c["paper"])}</td><td>{e(c["measured"])}</td>{holds(c["holds"])}</tr>' +
+            (f'<tr class="noterow"><td colspan="4" class="claimnote">{e(c["note"])}</td></tr>' if c["note"] else "") for c in rs) + "</table>"
+    else: body = f'<p class="{"error" if r["status"] != "ok" else "claimnote"}">{e(r["note"])}</p>'
+    return (f'<article class="card {e(r["status"])}">{thumb}<div class="body"><h3>{link(e(r["title"]))}</h3>'
+            f'<p class="meta"><span class="badge {e(r["status"])}">{e(r["status"])}</span> {meta}</p>{body}</div></article>')
 
 def write_index(out_root: Path) -> tuple[Path, Path]:
-    "Write `out_root/claims.csv` and `out_root/index.html` from the reports in `out_root`."
+    "Write `out_root/claims.csv` and `out_root/index.html` (a section per family, a card per paper) from its reports."
     import csv
     out_root = Path(out_root); out_root.mkdir(parents=True, exist_ok=True)
     rows = scoreboard(out_root)
     csv_path, html_path = out_root / "claims.csv", out_root / "index.html"
-    with open(csv_path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS); w.writeheader()
-        for r in rows: w.writerow({k: r.get(k, "") for k in COLUMNS})
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n"); w.writeheader()
+    for r in rows: w.writerow({k: r.get(k, "") for k in COLUMNS})
     claims = [r for r in rows if r["claim"]]
     held = sum(r["holds"] is True for r in claims)
     failed = sorted({r["notebook"] for r in rows if r["status"] != "ok"})
-    def cell(r, k):
-        v = r.get(k, "")
-        if k == "holds" and v != "": return f'<td class="{"ok" if v else "no"}">{"yes" if v else "no"}</td>'
-        if k == "report" and v: return f'<td><a href="{html.escape(v)}">report</a></td>'
-        return f"<td>{html.escape(str(v))}</td>"
-    body = "\n".join(f'<tr class="{html.escape(r["status"])}">' + "".join(cell(r, k) for k in COLUMNS) + "</tr>" for r in rows)
+    by_family: dict[str, dict[str, list]] = {}
+    for r in rows: by_family.setdefault(r["family"] or "other", {}).setdefault(r["notebook"], []).append(r)
+    order = [f for f in FAMILIES if f in by_family] + sorted(f for f in by_family if f not in FAMILIES)
+    name = lambda f: FAMILIES.get(f, f)
+    sections = "\n".join(f'<section id="{html.escape(f)}"><h2>{html.escape(name(f))} <small>{len(by_family[f])} paper{"s" if len(by_family[f]) > 1 else ""}</small></h2>'
+                         f'<div class="cards">{"".join(_card(rs) for rs in by_family[f].values())}</div></section>' for f in order)
+    nav = "".join(f'<a href="#{html.escape(f)}">{html.escape(name(f))}</a>' for f in order)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    html_path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>specnb claims</title><style>{_CSS}</style></head>
-<body><h1>specnb: paper claims, reproduced</h1>
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>specnb: paper claims, reproduced</title><style>{_CSS}</style></head><body>
+<header><h1>specnb: paper claims, reproduced</h1>
 <p>{len(claims)} claims from {len({r['notebook'] for r in rows})} notebooks: {held} hold, {len(claims) - held} do not;
-{len(failed)} notebook runs failed or are unfinished{(': ' + ', '.join(failed)) if failed else ''}. Generated {stamp} by
-<code>specnb reproduce</code>; every value comes from the run linked in its row. <a href="claims.csv">claims.csv</a></p>
-<table><tr>{''.join(f'<th>{c}</th>' for c in COLUMNS)}</tr>
-{body}
-</table></body></html>""", encoding="utf-8")
+{len(failed)} notebook runs failed, were interrupted or are unfinished{(': ' + ', '.join(failed)) if failed else ''}.
+Every value comes from the run behind its card; click a title for the report. <a href="claims.csv">claims.csv</a></p>
+<nav>{nav}</nav></header>
+{sections or '<section><p>No reports yet: run <code>specnb reproduce</code>.</p></section>'}
+<footer>Generated {stamp} by <code>specnb reproduce</code>.</footer></body></html>"""
+    for path, text in ((csv_path, buf.getvalue()), (html_path, page)):     # atomically: a reader never sees half a page
+        tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
     return csv_path, html_path
+
+# %% ../nbs/08_repro.ipynb #88d03f0d
+_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$\w])\$(?=[^\s$])([^$\n]+?)(?<=[^\s\\])\$(?![\w$])", re.S)
+_CODE = re.compile(r"(```.*?```|~~~.*?~~~|`[^`\n]*`)", re.S)
+
+def math_to_mathml(md: str, # a markdown cell's source
+                   found: dict[str, str], # placeholder -> MathML, filled in (shared by all cells of a notebook)
+                  ) -> str:
+    "`md` with each `$...$`/`$$...$$` outside code replaced by a placeholder whose MathML is put in `found`."
+    from latex2mathml.converter import convert as tex_to_mathml
+    def swap(m):
+        tex, display = (m[1], "block") if m[1] is not None else (m[2], "inline")
+        key = f"specnbmath{len(found)}x"
+        try: found[key] = tex_to_mathml(tex.strip(), display=display)
+        except Exception: found[key] = f'<code class="tex">{html.escape(m[0])}</code>'   # unknown macro: readable LaTeX
+        return key
+    return "".join(part if i % 2 else _MATH.sub(swap, part) for i, part in enumerate(_CODE.split(md)))
+
+# %% ../nbs/08_repro.ipynb #1113f0d9
+_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block extra_css %}<style>details.specnb-hide{margin:2px 0}details.specnb-hide>summary{cursor:pointer;color:#666;
+font:12px ui-monospace,monospace;padding:2px 0 2px 76px}math[display=block]{margin:.6em 0}</style>{% endblock extra_css %}
+{% block codecell %}
+{%- if 'specnb-hide' in cell.metadata.get('tags', []) -%}
+<details class="specnb-hide"><summary>hidden cell: {{ cell.metadata.get('specnb_summary', '') | e }}</summary>
+{{ super() }}
+</details>
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{% endblock codecell %}
+"""
+
+def export_html(executed: Path, # an executed notebook
+                dest: Path, # the HTML file to write
+               ) -> Path:
+    "Render `executed` as an HTML report that needs no internet: MathML equations, `#| hide` cells folded."
+    import jinja2
+    from nbconvert import HTMLExporter
+    nb, found = nbformat.read(executed, as_version=4), {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown": cell.source = math_to_mathml(cell.source, found)
+        elif cell.cell_type == "code" and "hide" in _flags(cell.source):
+            cell.metadata.setdefault("tags", []).append("specnb-hide")
+            cell.metadata["specnb_summary"] = next((l for l in cell.source.splitlines() if l.strip() and not l.startswith("#|")), "")[:80]
+    exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"specnb_report.html.j2": _TEMPLATE})], template_file="specnb_report.html.j2")
+    body, _ = exporter.from_notebook_node(nb)
+    for key, mathml in found.items(): body = body.replace(key, mathml)
+    Path(dest).write_text(body, encoding="utf-8")
+    return Path(dest)
 
 # %% ../nbs/08_repro.ipynb #f04272ef
 _MARKERS = ("<!-- scoreboard:start -->", "<!-- scoreboard:end -->")
@@ -398,7 +696,10 @@ def scoreboard_markdown(out_root: Path) -> str:
     return "\n".join(lines)
 
 def paste_scoreboard(readme: Path, out_root: Path) -> None:
-    "Replace the text between the scoreboard markers in `readme` with the table for `out_root`."
+    "Replace the text between the scoreboard markers in `readme` with the table for `out_root` (which must hold reports)."
+    if not Path(readme).is_file(): raise SpecnbError(f"--readme {readme}: no such file")
+    if not Path(out_root).is_dir(): raise SpecnbError(f"no reports folder {out_root}: run `specnb reproduce` first, or pass the --out it wrote to")
+    if not scoreboard(out_root): raise SpecnbError(f"no reports in {out_root}: run `specnb reproduce` first; {readme} was left as it was")
     text = Path(readme).read_text(encoding="utf-8")
     start, end = _MARKERS
     if start not in text or end not in text:
@@ -408,11 +709,17 @@ def paste_scoreboard(readme: Path, out_root: Path) -> None:
     Path(readme).write_text(f"{head}{start}\n{scoreboard_markdown(out_root)}\n{end}{tail}", encoding="utf-8")
 
 # %% ../nbs/08_repro.ipynb #a56fdf6e
+def default_reports(root: Path | None = None) -> Path:
+    "Where reports go without `--out`: the checkout's `reports/`, else (an installed specnb) `./reports`."
+    root = root if root is not None else source_root()
+    if root is None or Path(root).resolve() == shipped_root(): return Path.cwd() / "reports"
+    return Path(root) / "reports"
+
 def reproduce(names: list[str] = (), # notebooks to run (short names, file stems or modules)
               all_: bool = False, # run every paper notebook
               profile: str = "cpu", # smoke | cpu | gpu (settings.ini)
               params: dict[str, str] | None = None, # `-p KEY VALUE` overrides
-              out: str | Path = "reports", # reports folder
+              out: str | Path | None = None, # reports folder (default: `default_reports()`)
               kernel: str = "python3", # Jupyter kernel to run in
               timeout: int = 1800, # seconds per cell
               html_report: bool = True, # write HTML reports
@@ -428,42 +735,49 @@ def reproduce(names: list[str] = (), # notebooks to run (short names, file stems
     overrides = dict(params or {})
     if len(chosen) > 1:                                      # with several notebooks, a key must fit at least one
         for key in overrides:
-            if not any(key in notebook_parameters(i.path) for i in chosen):
+            if key != "out_dir" and not any(key in notebook_parameters(i.path) for i in chosen):
                 raise SpecnbError(f"unknown parameter {key!r}: none of the chosen notebooks declares it")
     plans = []
     for info in chosen:                                      # resolve everything before running anything
-        mine = {k: v for k, v in overrides.items() if len(chosen) == 1 or k in notebook_parameters(info.path)}
+        mine = {k: v for k, v in overrides.items() if len(chosen) == 1 or k == "out_dir" or k in notebook_parameters(info.path)}
         p = resolve_params(info, profile, mine, cfg, notebooks)
         if str(p.get("device", "")).startswith("cuda") and not _has_gpu():
             raise SpecnbError(f"{info.name}: device {p['device']!r} (profile {profile!r}) needs a CUDA GPU and none is visible; "
                               "use --profile cpu or -p device cpu")
         plans.append((info, p))
-    out = Path(out).resolve()
+    out = check_out(default_reports(root) if out is None else out, root)
+    check_report_dirs(out, [info.name for info, _ in plans])
     results = []
-    bar = tqdm(plans, desc="specnb reproduce", unit="notebook", disable=not progress or len(plans) < 2)
-    for info, p in bar:
-        bar.set_postfix_str(info.name)
-        results.append(run_notebook(info, p, out, profile, kernel, timeout, html_report, progress))
-    write_index(out)
+    with lock_out(claim_out(out)):
+        try:
+            bar = tqdm(plans, desc="specnb reproduce", unit="notebook", disable=not progress or len(plans) < 2)
+            for info, p in bar:
+                bar.set_postfix_str(info.name)
+                results.append(run_notebook(info, p, out, profile, kernel, timeout, html_report, progress))
+        finally: write_index(out)
     return results
 
 # %% ../nbs/08_repro.ipynb #a69bdb2c
-def _status_line(out_root: Path, name: str) -> str:
-    "The claims status of `name` in the last report under `out_root`."
-    mpath = Path(out_root) / name / "metrics.json"
-    if not mpath.exists(): return "not run"
-    rows = [r for r in scoreboard(Path(out_root)) if r["notebook"] == name]
-    if not rows or rows[0]["status"] != "ok": return rows[0]["status"] if rows else "not run"
+def _status_line(rows: list[dict], name: str) -> str:
+    "The claims status of `name` among the scoreboard `rows`."
+    rows = [r for r in rows if r["notebook"] == name]
+    if not rows: return "not run"
+    if rows[0]["status"] != "ok": return rows[0]["status"]
     claims = [r for r in rows if r["claim"]]
     held = sum(r["holds"] is True for r in claims)
     return f"{held}/{len(claims)} claims hold ({rows[0]['profile']})" if claims else "ok, no claim"
 
+def _out(args) -> Path:
+    "The reports folder a command reads: `--out`, else the default."
+    return Path(args.out) if args.out else default_reports()
+
 def cmd_list(args) -> int:
     notebooks = find_notebooks()
+    rows = scoreboard(_out(args))
     w = max([len(n) for n in notebooks] + [8])
     print(f"{'notebook':<{w}}  {'family':<7}  {'last report':<24}  paper")
     for name, info in notebooks.items():
-        print(f"{name:<{w}}  {info.family:<7}  {_status_line(Path(args.out), name):<24}  {info.title}")
+        print(f"{name:<{w}}  {info.family:<7}  {_status_line(rows, name):<24}  {info.title}")
     return 0
 
 def cmd_params(args) -> int:
@@ -478,18 +792,33 @@ def cmd_params(args) -> int:
     return 0
 
 def cmd_scoreboard(args) -> int:
+    out = _out(args)
     if args.readme:
-        paste_scoreboard(Path(args.readme), Path(args.out)); print(f"pasted the scoreboard of {args.out} into {args.readme}")
-    else: print(scoreboard_markdown(Path(args.out)))
+        paste_scoreboard(Path(args.readme), out); print(f"pasted the scoreboard of {out} into {args.readme}")
+        return 0
+    if not out.is_dir(): raise SpecnbError(f"no reports folder {out}: run `specnb reproduce` first, or pass the --out it wrote to")
+    print(scoreboard_markdown(out))
     return 0
 
+def _interrupt(signum, frame): raise KeyboardInterrupt
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    "Treat SIGTERM (`kill PID`, a cancelled CI job) like Ctrl-C while reproducing: reports marked, lock released."
+    import signal, threading
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    old = signal.signal(signal.SIGTERM, _interrupt)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)
+
 def cmd_reproduce(args) -> int:
-    results = reproduce(args.names, args.all, args.profile, dict(args.param or []), args.out, args.kernel,
-                        args.timeout, not args.no_html, not args.quiet)
+    with _terminate_as_interrupt():
+        results = reproduce(args.names, args.all, args.profile, dict(args.param or []), args.out, args.kernel,
+                            args.timeout, not args.no_html, not args.quiet)
     for r in results:
         print(f"{r.name}: {r.status} in {r.seconds:.1f}s -> {r.out_dir}")
         if r.status != "ok": print(f"\n{r.name} failed; {r.error}\n", file=sys.stderr)
-    print(f"scoreboard: {Path(args.out).resolve() / 'index.html'}")
+    print(f"scoreboard: {(results[0].out_dir.parent if results else _out(args)) / 'index.html'}")
     return 1 if any(r.status != "ok" for r in results) else 0
 
 # %% ../nbs/08_repro.ipynb #4b5a877a
@@ -498,13 +827,13 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="specnb", description="Literate research notebooks on LLM decoding: list and reproduce them.")
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list the paper notebooks and the status of their last report")
-    p.add_argument("--out", default="reports", help="reports folder to read statuses from (default: reports)")
+    p.add_argument("--out", default=None, help="reports folder to read statuses from (default: the checkout's reports/)")
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("params", help="show a notebook's parameters and each profile's values")
     p.add_argument("name", help="notebook name")
     p.set_defaults(func=cmd_params)
     p = sub.add_parser("scoreboard", help="print the claims scoreboard as Markdown, or paste it into the README")
-    p.add_argument("--out", default="reports", help="reports folder (default: reports)")
+    p.add_argument("--out", default=None, help="reports folder (default: the checkout's reports/)")
     p.add_argument("--readme", help="file whose scoreboard markers get the table, e.g. README.md")
     p.set_defaults(func=cmd_scoreboard)
     from specnb.bench import add_bench_parser
@@ -514,7 +843,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="run every paper notebook")
     p.add_argument("--profile", default="cpu", help="settings.ini profile: smoke, cpu or gpu (default: cpu)")
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"), help="override a parameter")
-    p.add_argument("--out", default="reports", help="reports folder (default: reports)")
+    p.add_argument("--out", default=None, help="reports folder (default: the checkout's reports/)")
     p.add_argument("--kernel", default="python3", help="Jupyter kernel (default: python3)")
     p.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default: 1800)")
     p.add_argument("--no-html", action="store_true", help="skip the HTML reports")
@@ -525,6 +854,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `specnb` console script."
     args = parser().parse_args(argv)
+    _WARNED.clear()                                          # each command names each unreadable file once
     try: return args.func(args)
     except SpecnbError as e:
         print(f"specnb: error: {e}", file=sys.stderr)

@@ -5,13 +5,16 @@
 # %% ../nbs/04_sampling.ipynb #9e5cc2c9
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .core import SpecnbError
 
 # %% auto #0
 __all__ = ['VERIFIERS', 'logits_to_probs', 'greedy_chain', 'tree_children', 'path_to', 'greedy_tree', 'acceptance_rate',
-           'residual_distribution', 'verify_chain', 'draft_children', 'verify_multi', 'verify_tree', 'typical_chain']
+           'residual_distribution', 'verify_chain', 'draft_children', 'verify_multi', 'verify_tree', 'typical_chain',
+           'typical_tree']
 
 # %% ../nbs/04_sampling.ipynb #4858efee
 def logits_to_probs(logits: torch.Tensor, # [..., V]
@@ -194,5 +197,26 @@ def typical_chain(target_probs: torch.Tensor, # p at the root and each draft [B,
     return n, draws.categorical(target_probs[torch.arange(len(n)), n])
 typical_chain.lossless = False
 
+def typical_tree(parents: list[int], # [N], parents[0] = -1
+                 tokens: torch.Tensor, # node tokens [N]
+                 target_probs: torch.Tensor, # the target's (tempered) distribution after each node [N, V]
+                 draws, # source of randomness for the next token
+                 epsilon: float = 0.09, # hard threshold ε (Medusa's posterior_threshold)
+                 delta: float = 0.3, # entropy-scaled threshold δ (Medusa's posterior_alpha)
+                ) -> tuple[list[int], int]:
+    "Typical acceptance on a tree (Medusa; LOSSY): keep a node if p_parent(token) > min(ε, δ·exp(−H(p_parent))) along its path."
+    tree_children(parents)                                        # checks the tree is well formed
+    p = target_probs.float()
+    H = -(p * p.clamp_min(1e-30).log()).sum(-1)                   # [N] entropy at each node
+    thr = torch.minimum(torch.full_like(H, epsilon), delta * torch.exp(-H))
+    ok, depth, ll = [True] + [False] * (len(parents) - 1), [0] * len(parents), [0.0] * len(parents)
+    tok = tokens.tolist()
+    for i in range(1, len(parents)):
+        u = parents[i]; pi = float(p[u, tok[i]])
+        ok[i] = ok[u] and pi > float(thr[u]); depth[i] = depth[u] + 1; ll[i] = ll[u] + math.log(max(pi, 1e-30))
+    leaf = max((i for i in range(len(parents)) if ok[i]), key=lambda i: (depth[i], ll[i]))   # longest, then most likely
+    return path_to(parents, leaf), int(draws.categorical(p[leaf]))
+typical_tree.lossless = False
+
 VERIFIERS = {"greedy_chain": greedy_chain, "greedy_tree": greedy_tree, "verify_chain": verify_chain,
-             "verify_multi": verify_multi, "verify_tree": verify_tree, "typical_chain": typical_chain}
+             "verify_multi": verify_multi, "verify_tree": verify_tree, "typical_chain": typical_chain, "typical_tree": typical_tree}

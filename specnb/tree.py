@@ -5,6 +5,8 @@
 # %% ../nbs/05_tree.ipynb #fb840d72
 from __future__ import annotations
 
+import heapq
+import math
 from dataclasses import dataclass
 
 import torch
@@ -14,7 +16,7 @@ from .cache import model_forward, cache_len
 from .sampling import tree_children, path_to
 
 # %% auto #0
-__all__ = ['SUPPORTED_MODEL_TYPES', 'Tree', 'check_architecture', 'tree_forward']
+__all__ = ['SUPPORTED_MODEL_TYPES', 'Tree', 'TreeTemplate', 'check_architecture', 'tree_forward']
 
 # %% ../nbs/05_tree.ipynb #9e7f6f4f
 @dataclass
@@ -49,13 +51,7 @@ class Tree:
                      token_of, # callable: choice path (tuple of ranks) -> token id
                     ) -> "Tree":
         "A tree from choice paths, sorted by depth then rank; every path's prefixes must be in `choices` too."
-        paths = sorted({tuple(c) for c in choices}, key=lambda c: (len(c), c))
-        index = {(): 0}
-        parents, tokens = [-1], [int(root_token)]
-        for c in paths:
-            if c[:-1] not in index: raise SpecnbError(f"choice {list(c)} has no parent {list(c[:-1])} in the choices")
-            index[c] = len(parents); parents.append(index[c[:-1]]); tokens.append(int(token_of(c)))
-        return cls(parents, torch.tensor(tokens))
+        return TreeTemplate(choices).tree(root_token, token_of)
 
     def ancestor_mask(self) -> torch.Tensor:
         "[N, N] bool: mask[i, j] is True when j is i or an ancestor of i."
@@ -84,6 +80,80 @@ class Tree:
         paths = self.leaf_paths()
         width = max(len(p) for p in paths)
         return torch.tensor([p + [-1] * (width - len(p)) for p in paths])
+
+# %% ../nbs/05_tree.ipynb #133fc3c8
+class TreeTemplate:
+    "A static tree shape as Medusa-style rank paths: node i is candidate `ranks[i]` among its parent's candidates."
+    def __init__(self, choices: list[list[int]], # rank paths, e.g. [[0], [1], [0, 0]]; every prefix must be present
+                ):
+        paths = sorted({tuple(int(r) for r in c) for c in choices}, key=lambda c: (len(c), c))
+        if any(not c or min(c) < 0 for c in paths): raise SpecnbError(f"choice paths must be non-empty with ranks >= 0; got {choices[:4]}")
+        self.index, self.paths = {(): 0}, [()]                  # path -> node, node -> path
+        self.parents, self.ranks, self.depth = [-1], [0], [0]
+        for c in paths:
+            if c[:-1] not in self.index: raise SpecnbError(f"choice {list(c)} has no parent {list(c[:-1])} in the choices")
+            self.index[c] = len(self.parents); self.paths.append(c)
+            self.parents.append(self.index[c[:-1]]); self.ranks.append(c[-1]); self.depth.append(len(c))
+        self.choices = [list(c) for c in paths]
+        self.children = tree_children(self.parents)
+        self.width = [1 + max((self.ranks[k] for k in kids), default=-1) for kids in self.children]   # [N]; 0 at a leaf
+        self.levels = [[i for i, d in enumerate(self.depth) if d == lv] for lv in range(1, self.max_depth + 1)]
+
+    def __len__(self): return len(self.parents)               # nodes, the root included
+    def __repr__(self): return f"TreeTemplate({self.n_nodes} nodes, depth {self.max_depth})"
+    @property
+    def n_nodes(self) -> int: return len(self.parents) - 1    # draft nodes (the root not counted)
+    @property
+    def max_depth(self) -> int: return max(self.depth)
+    @property
+    def is_chain(self) -> bool: return self.parents == list(range(-1, len(self.parents) - 1))
+    @property
+    def contiguous(self) -> bool:
+        "Every node's children take ranks 0..k-1 (what drawing candidates one by one, without replacement, can fill)."
+        return all(sorted(self.ranks[k] for k in kids) == list(range(len(kids))) for kids in self.children)
+
+    @classmethod
+    def chain(cls, gamma: int) -> "TreeTemplate":
+        "A chain of `gamma` drafts: [[0], [0, 0], ...]."
+        if gamma < 1: raise SpecnbError(f"gamma must be at least 1, got {gamma}")
+        return cls([[0] * d for d in range(1, gamma + 1)])
+
+    @classmethod
+    def best_first(cls, rank_probs, # a_r for every depth ([k] floats), or a_{d,r} per depth ([D][k])
+                   n_nodes: int, # draft nodes (the root not counted)
+                   max_depth: int | None = None, # deepest level (default: 8 for one row, the number of rows otherwise)
+                  ) -> "TreeTemplate":
+        "The `n_nodes` rank paths of largest ∏ a_{d,r_d}, grown best first from a heap."
+        rows = [list(map(float, r)) for r in rank_probs] if rank_probs and hasattr(rank_probs[0], "__len__") else None
+        max_depth = max_depth or (len(rows) if rows else 8)
+        row = (lambda d: rows[min(d, len(rows) - 1)]) if rows else (lambda d: [float(a) for a in rank_probs])
+        if n_nodes < 1: raise SpecnbError(f"n_nodes must be at least 1, got {n_nodes}")
+        if not all(0 <= a <= 1 for d in range(max_depth) for a in row(d)): raise SpecnbError(f"rank probabilities must lie in [0, 1]; got {list(rank_probs)[:4]}")
+        heap = [(-a, (r,)) for r, a in enumerate(row(0))]        # (−probability, path): ties go to the smaller path
+        heapq.heapify(heap); out = []
+        while heap and len(out) < n_nodes:
+            negp, path = heapq.heappop(heap); out.append(list(path))
+            if len(path) < max_depth:
+                for r, a in enumerate(row(len(path))): heapq.heappush(heap, (negp * a, path + (r,)))
+        return cls(out)
+
+    def expected_tau(self, rank_probs) -> float:
+        "1 + Σ_nodes ∏_d a_{d,r_d}: tokens per step if ranks were accepted independently (one row, or one per depth)."
+        rows = rank_probs if hasattr(rank_probs[0], "__len__") else [rank_probs]
+        return 1 + sum(math.prod(rows[min(d, len(rows) - 1)][r] for d, r in enumerate(c)) for c in self.paths[1:])
+
+    def truncated(self, depth: int) -> "TreeTemplate":
+        "The template without the nodes deeper than `depth` (itself when none are); at least the root's children are kept."
+        if depth >= self.max_depth: return self
+        cache = self.__dict__.setdefault("_cut", {})
+        if depth not in cache: cache[depth] = TreeTemplate([c for c in self.choices if len(c) <= max(depth, 1)])
+        return cache[depth]
+
+    def tree(self, root_token: int, # the root's token
+             token_of, # callable: rank path (tuple) -> token id
+            ) -> Tree:
+        "The template filled with tokens."
+        return Tree(self.parents, torch.tensor([int(root_token)] + [int(token_of(c)) for c in self.paths[1:]]))
 
 # %% ../nbs/05_tree.ipynb #866cf3ef
 SUPPORTED_MODEL_TYPES = ("llama", "qwen2", "qwen3", "mistral")

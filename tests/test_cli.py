@@ -83,12 +83,25 @@ def test_not_a_checkout(capsys, monkeypatch, tmp_path):
 FLAKY_CELLS = [
     ("markdown", "# Flaky\n\n> A fixture notebook that fails when asked to.", None),
     ("code", "#| default_exp demo.flaky", None),
-    ("code", 'fail: bool = False  # raise in the last cell\nscore: float = 1.0  # the measured value\nout_dir: str = ""  # output folder', ["parameters"]),
-    ("code", "from specnb.core import start_run, record_claim\nrun = start_run('flaky', out_dir)\n"
+    ("code", 'fail: bool = False  # raise in the last cell\n'
+             'message: str = "asked to fail"  # what the last cell raises when fail is set\n'
+             'score: float = 1.0  # [0, 10] the measured value\n'
+             'n_steps: int = 1  # [1, inf) a count that must be positive\n'
+             'sleep: float = 0.0  # [0, 600] seconds the next-to-last cell sleeps\n'
+             'plot: bool = False  # save a figure\n'
+             'out_dir: str = ""  # output folder', ["parameters"]),
+    ("markdown", "The claim, with math: $\\tau = \\frac{1-\\alpha^{\\gamma+1}}{1-\\alpha}$ tokens per step, and\n\n"
+                 "$$E[\\text{tokens}] = \\sum_{i=0}^{\\gamma} \\alpha^i$$\n\nbut `$not math$` in code.", None),
+    ("code", "from specnb.core import start_run, record_claim, savefig\nrun = start_run('flaky', out_dir)\n"
              "record_claim('works', paper=1.0, measured=score, holds=score >= 1.0, note='fixture')", None),
+    ("code", "#| hide\nhidden_test_value = 41 + 1", None),
+    ("code", "if plot:\n    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+             "    fig, ax = plt.subplots(figsize=(4, 2.5)); ax.plot([1, 2, 3, 4], [1, 1.6, 2.1, 2.4], marker='o')\n"
+             "    ax.set(xlabel='gamma', ylabel='tau'); savefig(fig, 'tau.png')", None),
     ("code", "#| gpu\nimport torch\nassert torch.cuda.is_available(), 'a gpu cell ran without a GPU'", None),
     ("code", "#| slow\nfrom specnb.core import record\nrecord('slow_cell_ran', True)", None),
-    ("code", "if fail:\n    raise ValueError('asked to fail')", None),
+    ("code", "import time\ntime.sleep(sleep)", None),
+    ("code", "if fail:\n    raise ValueError(message)", None),
 ]
 
 
@@ -123,7 +136,7 @@ def test_failing_notebook_is_reported_and_replaces_stale_results(capsys, fixture
 
     rc, _, err = run_cli(capsys, "reproduce", "flaky", "--profile", "smoke", "-p", "fail", "true", "--out", str(out), "--quiet")
     assert rc == 1
-    assert "flaky failed" in err and "raise ValueError('asked to fail')" in err and "ValueError: asked to fail" in err
+    assert "flaky failed" in err and "raise ValueError(message)" in err and "ValueError: asked to fail" in err
     m = json.loads((out / "flaky" / "metrics.json").read_text())
     assert m["run"]["status"] == "failed" and "ValueError: asked to fail" in m["run"]["error"]
     rows = claims_rows(out)

@@ -20,7 +20,8 @@ import torch.nn.functional as F
 
 from ..core import SpecnbError, write_json
 from ..kernels.logit_stats import logit_stats
-from ..zoo import zoo_dir
+from .. import zoo
+from ..fit import fit
 
 # %% auto #0
 __all__ = ['SPECIALS', 'OPS', 'LETTERS', 'DIGITS', 'SYMBOLS', 'DETERMINISTIC', 'DEPENDENT', 'SCORES', 'CACHE_MODES', 'MDM_NAME',
@@ -503,32 +504,41 @@ def save_mdm(model: MaskedDiffusionLM, # the model
              path: str | Path, # folder to write
              info: dict | None = None, # written as train.json (recipe, loss curve, held-out metrics)
             ) -> Path:
-    "Write `model.safetensors` (via a temporary file) and `mdm_config.json` (+ `train.json`)."
+    "Write `model.safetensors` (via a temporary file) and `mdm_config.json` (+ `train.json`, kind `mdm`)."
     from safetensors.torch import save_file
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     tmp = path / "model.safetensors.tmp"
     save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp))
     tmp.replace(path / "model.safetensors")
     write_json(path / "mdm_config.json", asdict(model.config))
-    if info is not None: write_json(path / "train.json", info)
+    if info is not None: write_json(path / "train.json", {"kind": "mdm", **info})
     return path
 
-def load_mdm(path: str | Path | None = None, # a folder written by save_mdm; default the shipped data/zoo/mdm
+def _load_entry(folder: Path, info: dict, device, dtype) -> tuple[MaskedDiffusionLM, Vocab]:
+    "The zoo loader of kind `mdm`: (model in eval mode, the task Vocab)."
+    from safetensors.torch import load_file
+    vocab = Vocab()
+    model = MaskedDiffusionLM(MDMConfig(**json.loads((folder / "mdm_config.json").read_text())))
+    if model.config.vocab_size != len(vocab):
+        raise SpecnbError(f"{folder / 'mdm_config.json'}: vocab_size {model.config.vocab_size} does not match the task world's {len(vocab)} words")
+    model.load_state_dict(load_file(str(folder / "model.safetensors")))
+    return model.to(device, dtype).eval(), vocab
+
+def _save_entry(obj, folder: Path) -> dict:
+    "The zoo saver of kind `mdm`: a model, or (model, vocab) as `zoo.load` returns it."
+    model = obj[0] if isinstance(obj, tuple) else obj
+    save_mdm(model, folder)
+    return {"config": asdict(model.config)}
+
+zoo.register_kind("mdm", _load_entry, _save_entry, files=("mdm_config.json", "model.safetensors"),
+                  doc="a masked-diffusion LM (specnb.dllm.core.MaskedDiffusionLM): (model, Vocab)",
+                  retrain="specnb.dllm.core.train_mdm, or nbs/dllm/30_masked_diffusion.ipynb with retrain=True")
+
+def load_mdm(path: str | Path | None = None, # a folder written by save_mdm or zoo.save; default the shipped data/zoo/mdm
              device: str | torch.device = "cpu", # where to put the model
             ) -> MaskedDiffusionLM:
-    "The tiny masked-diffusion model, in eval mode; clear errors for a missing or corrupt checkpoint."
-    from safetensors.torch import load_file
-    path = Path(path) if path else zoo_dir() / MDM_NAME
-    cfg_p, w_p = path / "mdm_config.json", path / "model.safetensors"
-    if not cfg_p.is_file() or not w_p.is_file():
-        raise SpecnbError(f"no masked-diffusion checkpoint at {path} (expected mdm_config.json and model.safetensors); "
-                          "train one with specnb.dllm.core.train_mdm, or run nbs/dllm/30_masked_diffusion.ipynb with retrain=True")
-    try:
-        model = MaskedDiffusionLM(MDMConfig(**json.loads(cfg_p.read_text())))
-        model.load_state_dict(load_file(str(w_p)))
-    except Exception as e:
-        raise SpecnbError(f"corrupt masked-diffusion checkpoint at {path} ({type(e).__name__}: {e}); retrain it with retrain=True") from None
-    return model.to(device).eval()
+    "The tiny masked-diffusion model, in eval mode (`zoo.load('mdm')` without the Vocab); clear errors for a missing or corrupt checkpoint."
+    return zoo.load_folder(Path(path) if path else zoo.zoo_dir() / MDM_NAME, device=device, kind="mdm")[0]
 
 def train_mdm(out: str | Path, # checkpoint folder; a run there is resumed
               steps: int = 4000, # optimiser steps
@@ -539,43 +549,31 @@ def train_mdm(out: str | Path, # checkpoint folder; a run there is resumed
               config: MDMConfig | None = None, # default: the 0.8 M-parameter model
               tasks: Sequence[str] = OPS, # the mixture, drawn uniformly: repeat a task to weight it
               init: str | Path | None = None, # start from this save_mdm folder's weights (a second training phase)
+              warmup: int = 200, # linear warm-up steps, then cosine decay to 10 %
               ckpt_every: int = 100, # steps between checkpoints
-              log_every: int = 50, # steps between progress lines
               device: str | torch.device = "cpu",
-              progress: Callable | None = print, # called with a progress line
+              progress: bool = True, # show a progress bar
+              max_minutes: float | None = None, # stop (resumably) after this long
              ) -> dict:
-    "Train the tiny masked-diffusion model on the task mixture with `mdm_loss`; returns the model, the loss log and the recipe."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    "Train the tiny masked-diffusion model on the task mixture with `mdm_loss` (by `specnb.fit.fit`); returns the model, the loss log and the recipe."
+    out = Path(out)
     vocab = Vocab()
     cfg = config or MDMConfig(vocab_size=len(vocab), mask_id=vocab.mask_id)
-    model = (load_mdm(init) if init else MaskedDiffusionLM(cfg)).to(device).train()
+    torch.manual_seed(seed)                   # the initial weights too are a function of the arguments
+    model = (load_mdm(init) if init else MaskedDiffusionLM(cfg)).to(device)
     cfg = model.config
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
-    sched = lambda s: min(1.0, (s + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    state_p, log = out / "state.pt", {"loss": [], "step": 0, "seconds": 0.0}
-    if state_p.exists():
-        try: st = torch.load(state_p, weights_only=False)
-        except Exception as e: raise SpecnbError(f"corrupt training checkpoint {state_p} ({e}); delete it to start over") from None
-        model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); log = st["log"]
-    gen = torch.Generator().manual_seed(seed + log["step"])
-    t0 = time.perf_counter() - log["seconds"]
-    model.train()
-    for s in range(log["step"], steps):
-        for g in opt.param_groups: g["lr"] = lr * sched(s)
-        ids, keys, ans = encode_batch(sample_examples(batch, "train", seed=seed * 1_000_003 + s, tasks=tasks), vocab, gen_len)
-        loss = mdm_loss(model, ids.to(device), keys.to(device), ans.to(device), generator=gen)
-        opt.zero_grad(set_to_none=True); loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step()
-        log["loss"].append(round(loss.item(), 4))
-        if progress and (s + 1) % log_every == 0:
-            progress(f"step {s + 1}/{steps} loss {sum(log['loss'][-log_every:]) / log_every:.4f} {time.perf_counter() - t0:.0f}s")
-        if (s + 1) % ckpt_every == 0 or s + 1 == steps:
-            log["step"], log["seconds"] = s + 1, round(time.perf_counter() - t0, 1)
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "log": log}, str(state_p) + ".tmp")
-            Path(str(state_p) + ".tmp").replace(state_p)
-    model.eval()
-    return {"model": model, "log": log, "config": asdict(cfg),
-            "recipe": dict(steps=steps, batch=batch, lr=lr, gen_len=gen_len, seed=seed, tasks=list(tasks), init=str(init) if init else None,
+    def batches(s, g):                        # on the CPU, from fit's generator: a resumed run draws the same instances and masks
+        ids, keys, ans = encode_batch(sample_examples(batch, "train", seed=seed * 1_000_003 + s, tasks=tasks), vocab, gen_len)  # [B, L] each
+        t = torch.rand(len(ids), generator=g)                                              # [B] masking ratios
+        masked = torch.rand(ids.shape, generator=g) < ((1 - 1e-3) * t + 1e-3)[:, None]     # [B, L]: as mdm_loss draws them (eps 1e-3)
+        return ids, keys, ans, t, masked
+    res = fit(model, batches, lambda m, b: mdm_loss(m, *b[:3], t=b[3], masked=b[4]), steps, lr, warmup=min(warmup, steps),
+              weight_decay=0.01, work_dir=out, save_every=ckpt_every, seed=seed, max_minutes=max_minutes, progress=progress,
+              desc="train mdm", meta=dict(batch=batch, gen_len=gen_len, tasks=list(tasks), init=str(init) if init else None))
+    return {"model": model, "result": res, "config": asdict(cfg),
+            "log": {"loss": [round(v, 4) for v in res.losses], "step": res.step, "seconds": round(res.seconds, 1)},
+            "recipe": dict(steps=steps, batch=batch, lr=lr, warmup=min(warmup, steps), gen_len=gen_len, seed=seed, tasks=list(tasks),
+                           init=str(init) if init else None, schedule="specnb.fit.schedule (linear warm-up, cosine to 10 %)",
                            objective="LLaDA SFT: 1/t-weighted masked CE, prompt never masked, [EOS] padding in the loss")}
 
 # %% ../../nbs/dllm/30_masked_diffusion.ipynb #f21e5198

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -15,16 +14,14 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..core import SpecnbError, write_json, device_name
-from ..tree import Tree, check_architecture
-from ..sampling import tree_children, path_to
-from ..decode import Proposal, StepResult, HFTarget, SamplingConfig, Generation, generate
+from ..tree import Tree, TreeTemplate, check_architecture
+from ..decode import Proposal, StepResult, Generation, TypicalVerifier, generate
 from .. import zoo
 
 # %% auto #0
 __all__ = ['BENCH_TREE_NODES', 'ResBlock', 'MedusaHeads', 'hydra_input', 'HydraHeads', 'shifted_path_embeddings',
            'head_logits_teacher_forced', 'hidden_dataset', 'distill_loss', 'head_accuracy', 'train_heads', 'heads_dir',
-           'save_heads', 'load_heads', 'sparse_tree', 'MedusaDrafter', 'HydraDrafter', 'typical_tree',
-           'generate_typical', 'default_choices']
+           'save_heads', 'load_heads', 'MedusaDrafter', 'HydraDrafter', 'generate_typical', 'default_choices']
 
 # %% ../../nbs/spec/22_hydra.ipynb #a1034b98
 class ResBlock(nn.Module):
@@ -245,32 +242,16 @@ def load_heads(kind: str, # "medusa" or "hydra"
     heads.load_state_dict({k: v.float() for k, v in sd.items()}, strict=False)
     return heads.to(lm.device).eval()
 
-# %% ../../nbs/spec/22_hydra.ipynb #1a88fe45
-def sparse_tree(rank_acc: list[list[float]], # rank_acc[d][r]: P(rank r of the depth-(d+1) head is right)
-                n_nodes: int, # draft nodes (the root not counted)
-               ) -> list[list[int]]:
-    "Medusa-style choices: the `n_nodes` paths with the highest estimated probability Π_d rank_acc[d][r_d]."
-    import heapq
-    heap = [(-rank_acc[0][r], (r,)) for r in range(len(rank_acc[0]))]
-    heapq.heapify(heap); out = []
-    while heap and len(out) < n_nodes:
-        negp, c = heapq.heappop(heap); out.append(list(c))
-        if len(c) < len(rank_acc):
-            for r in range(len(rank_acc[len(c)])): heapq.heappush(heap, (negp * rank_acc[len(c)][r], c + (r,)))
-    return sorted(out, key=lambda c: (len(c), c))
-
 # %% ../../nbs/spec/22_hydra.ipynb #78570ea7
 class _HeadDrafter:
-    "Shared drafter logic: the hidden state of the last accepted node and a static choices tree."
+    "Shared drafter logic: the hidden state of the last accepted node and a static tree template."
     def __init__(self, heads, # trained MedusaHeads / HydraHeads
-                 choices: list[list[int]], # Medusa-style tree (same for Medusa and Hydra)
+                 choices: list[list[int]] | TreeTemplate, # the static tree (the same for Medusa and Hydra)
                 ):
-        if max(len(c) for c in choices) > heads.n_heads:
-            raise SpecnbError(f"the tree is {max(len(c) for c in choices)} deep but there are only {heads.n_heads} heads")
-        self.heads, self.choices = heads, sorted({tuple(c) for c in choices}, key=lambda c: (len(c), c))
-        self.kids = {}                                             # choice path -> ranks of its children
-        for c in self.choices: self.kids.setdefault(c[:-1], []).append(c[-1])
-        self.steps_with_tree = 0
+        self.template = choices if isinstance(choices, TreeTemplate) else TreeTemplate(choices)
+        if self.template.max_depth > heads.n_heads:
+            raise SpecnbError(f"the tree is {self.template.max_depth} deep but there are only {heads.n_heads} heads")
+        self.heads, self.choices, self.steps_with_tree = heads, self.template.choices, 0
 
     def start(self, prompt, target, sampling, draws):
         if not hasattr(target, "model"): raise SpecnbError("Medusa/Hydra heads need a Hugging Face target: they read its hidden states")
@@ -281,62 +262,42 @@ class _HeadDrafter:
         self.h, self.root = result.target_hidden[result.path[-1]], result.new_tokens[-1]   # h_t [D] and x_{t+1}
 
     @torch.no_grad()
-    def propose(self, tokens):
+    def propose(self, tokens, max_depth=None):
         root = tokens[-1]
-        if self.h is None or self.root != root:                   # first step: no hidden state yet
+        if self.h is None or self.root != root or max_depth == 0:  # first step: no hidden state yet
             return Proposal(Tree([-1], torch.tensor([root])))
         self.steps_with_tree += 1
-        cand = self.candidates(self.h.to(self.heads.heads[0][-1].weight.dtype), root)  # choice path -> token
-        return Proposal(Tree.from_choices(root, self.choices, cand.__getitem__))
+        T = self.template if max_depth is None else self.template.truncated(max_depth)   # no head runs past the budget
+        toks = self.candidates(self.h.to(self.heads.heads[0][-1].weight.dtype), root, T)   # one token per template node
+        return Proposal(Tree(T.parents, torch.tensor(toks)))
 
 class MedusaDrafter(_HeadDrafter):
     "Medusa: every head reads h_t once; depth-d nodes take head d's top-k, whatever the path above them."
-    def candidates(self, h, root):
-        kmax = [1 + max(c[-1] for c in self.choices if len(c) == d) for d in range(1, len(self.choices[-1]) + 1)]
+    def candidates(self, h, root, T):
+        kmax = [1 + max(T.ranks[i] for i in level) for level in T.levels]
         top = [self.heads.heads[d](h).topk(k).indices.tolist() for d, k in enumerate(kmax)]   # each head once, on h_t
-        return {c: top[len(c) - 1][c[-1]] for c in self.choices}
+        return [root] + [top[T.depth[i] - 1][T.ranks[i]] for i in range(1, len(T))]
 
 class HydraDrafter(_HeadDrafter):
     "Hydra: level by level, head d runs once per expanded node of depth d-1 (batched), on that node's path tokens."
-    def candidates(self, h, root):
-        tok = {(): root}
-        frontier = [()]                                            # choice paths whose children we draft next
-        for d in range(1, self.heads.n_heads + 1):
-            frontier = [c for c in frontier if c in self.kids]
+    def candidates(self, h, root, T):
+        tok, frontier = [root] + [0] * T.n_nodes, [0]
+        for d in range(1, T.max_depth + 1):
+            frontier = [u for u in frontier if T.width[u] > 0]
             if not frontier: break
-            paths = torch.tensor([[tok[c[:j]] for j in range(d)] for c in frontier], device=h.device)   # [n, d]: root .. node
-            logits = self.heads.head(d, h.expand(len(frontier), -1), self.emb(paths).to(h.dtype))       # [n, V]
-            top = logits.topk(1 + max(max(self.kids[c]) for c in frontier), -1).indices.tolist()
+            nodes = [[T.index[T.paths[u][:j]] for j in range(d)] for u in frontier]              # root .. u
+            paths = torch.tensor([[tok[v] for v in path] for path in nodes], device=h.device)     # [n, d]
+            logits = self.heads.head(d, h.expand(len(frontier), -1), self.emb(paths).to(h.dtype))  # [n, V]
+            top = logits.topk(max(T.width[u] for u in frontier), -1).indices.tolist()
             new = []
-            for c, row in zip(frontier, top):
-                for r in self.kids[c]: tok[c + (r,)] = row[r]; new.append(c + (r,))
+            for u, row in zip(frontier, top):
+                for c in T.children[u]: tok[c] = row[T.ranks[c]]; new.append(c)
             frontier = new
         return tok
 
 # %% ../../nbs/spec/22_hydra.ipynb #84e084d2
-def typical_tree(parents: list[int], # [N], parents[0] = -1
-                 tokens: torch.Tensor, # node tokens [N]
-                 target_probs: torch.Tensor, # the target's (tempered) distribution after each node [N, V]
-                 draws, # source of randomness for the next token
-                 epsilon: float = 0.09, # hard threshold ε (Medusa's posterior_threshold)
-                 delta: float = 0.3, # entropy-scaled threshold δ (Medusa's posterior_alpha)
-                ) -> tuple[list[int], int]:
-    "Typical acceptance on a tree (Medusa; LOSSY): keep a node if p_parent(token) > min(ε, δ·exp(−H(p_parent))) along its path."
-    tree_children(parents)                                        # checks the tree is well formed
-    p = target_probs.float()
-    H = -(p * p.clamp_min(1e-30).log()).sum(-1)                   # [N] entropy at each node
-    thr = torch.minimum(torch.full_like(H, epsilon), delta * torch.exp(-H))
-    ok, depth, ll = [True] + [False] * (len(parents) - 1), [0] * len(parents), [0.0] * len(parents)
-    tok = tokens.tolist()
-    for i in range(1, len(parents)):
-        u = parents[i]; pi = float(p[u, tok[i]])
-        ok[i] = ok[u] and pi > float(thr[u]); depth[i] = depth[u] + 1; ll[i] = ll[u] + math.log(max(pi, 1e-30))
-    leaf = max((i for i in range(len(parents)) if ok[i]), key=lambda i: (depth[i], ll[i]))   # longest, then most likely
-    return path_to(parents, leaf), int(draws.categorical(p[leaf]))
-typical_tree.lossless = False
-
 @torch.no_grad()
-def generate_typical(model, # HF causal LM or any target with start/score/commit (e.g. `TableTarget`)
+def generate_typical(model, # HF causal LM or any `Target` (e.g. `TableTarget`)
                      prompt, # token ids
                      drafter, # any specnb drafter (MedusaDrafter, HydraDrafter...)
                      max_new_tokens: int = 64, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
@@ -345,8 +306,8 @@ def generate_typical(model, # HF causal LM or any target with start/score/commit
                     ) -> Generation:
     "Sampling with typical acceptance (LOSSY: the output is NOT distributed as the target's samples)."
     if temperature <= 0: raise SpecnbError("typical acceptance is a sampling rule; use generate() for greedy decoding")
-    rule = lambda tree, probs, draws: typical_tree(tree.parents, tree.tokens, probs, draws, epsilon, delta)
-    return generate(model, prompt, drafter, max_new_tokens, temperature, top_k, top_p, eos_token_id, seed, draws, verifier=rule)
+    return generate(model, prompt, drafter, max_new_tokens, temperature, top_k, top_p, eos_token_id, seed, draws,
+                    verifier=TypicalVerifier(epsilon, delta))
 
 # %% ../../nbs/spec/22_hydra.ipynb #25dd24f4
 BENCH_TREE_NODES = 16        # draft nodes of the tree `specnb bench` uses for medusa and hydra (sized for CPU below)
@@ -356,7 +317,7 @@ def default_choices(n_nodes: int = BENCH_TREE_NODES, # draft nodes
     "The sparse tree built from the shipped MEDUSA heads' held-out rank accuracies (the same tree serves Hydra)."
     folder = Path(folder or heads_dir("medusa"))
     if not (folder / "train.json").exists(): raise SpecnbError(f"no trained medusa heads in {folder}; run the hydra notebook with retrain=True")
-    return sparse_tree(json.loads((folder / "train.json").read_text())["heldout_rank_acc"], n_nodes)
+    return TreeTemplate.best_first(json.loads((folder / "train.json").read_text())["heldout_rank_acc"], n_nodes).choices
 
 def _bench_setup(kind: str):
     def setup(target, draft=None):

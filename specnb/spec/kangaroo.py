@@ -14,37 +14,16 @@ import torch.nn.functional as F
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 from ..core import SpecnbError, device_name, write_json, resolve_device
-from ..cache import new_cache, cache_kwarg, crop
+from ..cache import new_cache, crop
 from ..tree import Tree, check_architecture
 from ..decode import Proposal, Generation, generate, vocab_size
+from ..layers import causal_mask, run_layers, embed
 from ..kernels.head_confidence import head_confidence
 from .. import zoo
 
 # %% auto #0
-__all__ = ['BENCH_SETTINGS', 'causal_mask', 'run_layers', 'KangarooAdapter', 'KangarooDecoder', 'adapter_agreement',
-           'train_adapter', 'adapter_dir', 'save_adapter', 'load_adapter']
-
-# %% ../../nbs/spec/21_kangaroo.ipynb #d04d3165
-def causal_mask(T: int, L: int, device=None) -> torch.Tensor | None:
-    "[1, 1, T, L + T] bool mask for T new tokens after L cached ones (None when T == 1: it sees everything)."
-    if T == 1: return None
-    return torch.ones(T, L + T, dtype=torch.bool, device=device).tril(L)[None, None]
-
-def run_layers(model, # a Hugging Face Llama-family causal LM
-               h: torch.Tensor, # hidden states entering layer `start` [1, T, D]
-               cache, # the model's DynamicCache; layers [start, stop) each append T positions
-               start: int, stop: int, # the layer range
-               ) -> torch.Tensor:
-    "Hidden states after decoder layers [start, stop) [1, T, D], continuing the cache of those layers."
-    base = model.get_decoder()
-    T, L = h.shape[1], cache.get_seq_length(start)
-    pos = torch.arange(L, L + T, device=h.device)[None]            # [1, T]
-    pe, mask = base.rotary_emb(h, pos), causal_mask(T, L, h.device)
-    kw = {cache_kwarg(model): cache}
-    for layer in base.layers[start:stop]:
-        out = layer(h, attention_mask=mask, position_ids=pos, use_cache=True, position_embeddings=pe, **kw)
-        h = out[0] if isinstance(out, tuple) else out              # older transformers return a tuple
-    return h
+__all__ = ['BENCH_SETTINGS', 'KangarooAdapter', 'KangarooDecoder', 'adapter_agreement', 'train_adapter', 'adapter_dir',
+           'save_adapter', 'load_adapter']
 
 # %% ../../nbs/spec/21_kangaroo.ipynb #6cbb8cee
 class KangarooAdapter(nn.Module):
@@ -103,9 +82,10 @@ class KangarooDecoder:
         self.model, self.base, self.adapter = model, model.get_decoder(), adapter
         self.exit_layer, self.n_layers, self.gamma, self.threshold = exit_layer, L, gamma, threshold
         self.vocab_size, self.forwards = vocab_size(model), 0
-        self.target, self.drafter = _KangarooTarget(self), _KangarooDrafter(self)
 
+    # --- as a `Target`: the verifying half ---------------------------------------------------------------
     def reset(self):
+        "A new sequence: empty caches."
         self.cache, self.n, self.forwards = new_cache(self.model), 0, 0   # n: committed tokens in every layer
         self.akv, self.alen, self.tail = None, 0, None              # adapter cache, its length, features it has not seen
 
@@ -114,8 +94,7 @@ class KangarooDecoder:
 
     def _shallow(self, toks: list[int]) -> torch.Tensor:
         "Layer-ℓ features [1, T, D] of `toks`, appended to the shallow layers' cache."
-        h = self.base.embed_tokens(torch.tensor([toks], device=self.model.device))
-        return run_layers(self.model, h, self.cache, 0, self.exit_layer)
+        return run_layers(self.model, embed(self.model, torch.tensor([toks])), self.cache, 0, self.exit_layer)
 
     def _head(self, f: torch.Tensor) -> tuple[int, float]:
         "(draft token, its probability) from the newest feature(s) f [1, T, D]; advances the adapter's cache."
@@ -125,21 +104,32 @@ class KangarooDecoder:
         tok, conf = head_confidence(y[0, -1:], self.model.get_output_embeddings().weight)   # fused on CUDA
         return int(tok), float(conf)
 
-    def draft(self, tokens: list[int]) -> Proposal:
+    # --- as a `Drafter`: the drafting half ----------------------------------------------------------------
+    def start(self, prompt, target, sampling, draws):
+        if target is not self: raise SpecnbError("a Kangaroo decoder drafts for itself: use KangarooDecoder.generate (or generate(k, prompt, k))")
+        if not sampling.greedy:
+            raise SpecnbError("Kangaroo is implemented for greedy decoding (temperature=0), as in the paper's code; "
+                              "use DraftModelDrafter for lossless sampling")
+
+    def observe(self, result): pass
+
+    def propose(self, tokens: list[int], max_depth: int | None = None) -> Proposal:
+        "Draft with the shallow layers + adapter until unsure, `gamma` drafts, or the budget `max_depth`."
+        cap = self.gamma if max_depth is None else min(self.gamma, max_depth)
         feed = tokens[self.n:]                                     # the prompt on the first step, else the root
         f = self._shallow(feed)                                    # [1, T, D]
         feats, drafts = [f], []
         x, conf = self._head(f if self.tail is None else torch.cat([self.tail, f], 1))
-        while conf >= self.threshold:                              # second early exit
+        while conf >= self.threshold and len(drafts) < cap:        # second early exit
             drafts.append(x)
             f = self._shallow([x]); feats.append(f)                # the draft's features, kept for verification
-            if len(drafts) == self.gamma: break
+            if len(drafts) == cap: break
             x, conf = self._head(f)
         self.feats, self.n_feed = torch.cat(feats, 1), len(feed)
         return Proposal(Tree.chain([tokens[-1]] + drafts))
 
-    def verify(self, tree: Tree) -> torch.Tensor:
-        "Logits [k+1, V] after the root and k drafts, from the deep layers run on their stored features."
+    def score(self, tree: Tree, pending=()) -> torch.Tensor:
+        "Logits [k+1, V] after the root and k drafts, from the deep layers run on their stored features (the pending prompt went through the shallow layers while drafting)."
         k = len(tree) - 1
         if not tree.is_chain: raise SpecnbError("Kangaroo verifies the chain it drafted")
         keep = self.n_feed + k                                     # generate may cut drafts beyond the token budget
@@ -160,33 +150,7 @@ class KangarooDecoder:
 
     def generate(self, prompt, max_new_tokens: int = 64, eos_token_id=None) -> Generation:
         "Greedy Kangaroo decoding of `prompt` (token ids)."
-        return generate(self.target, prompt, self.drafter, max_new_tokens, eos_token_id=eos_token_id)
-
-class _KangarooTarget:
-    "The verifying half, as a `generate` target."
-    def __init__(self, k): self.k = k
-    @property
-    def model(self): return self.k.model
-    @property
-    def vocab_size(self): return self.k.vocab_size
-    @property
-    def forwards(self): return self.k.forwards
-    @property
-    def hidden(self): return self.k.hidden
-    def start(self): self.k.reset()
-    def score(self, tree, pending=()): return self.k.verify(tree)   # the pending prompt went through the shallow layers while drafting
-    def commit(self, path): self.k.commit(path)
-
-class _KangarooDrafter:
-    "The drafting half, as a `generate` drafter."
-    def __init__(self, k): self.k = k
-    def start(self, prompt, target, sampling, draws):
-        if target is not self.k.target: raise SpecnbError("a Kangaroo drafter drafts for its own decoder: use KangarooDecoder.generate")
-        if not sampling.greedy:
-            raise SpecnbError("Kangaroo is implemented for greedy decoding (temperature=0), as in the paper's code; "
-                              "use DraftModelDrafter for lossless sampling")
-    def propose(self, tokens): return self.k.draft(tokens)
-    def observe(self, result): pass
+        return generate(self, prompt, self, max_new_tokens, eos_token_id=eos_token_id)
 
 # %% ../../nbs/spec/21_kangaroo.ipynb #60c8a2e5
 def adapter_agreement(model, adapter: KangarooAdapter | None, exit_layer: int, batches) -> float:

@@ -5,44 +5,20 @@
 # %% ../../nbs/spec/23_token_recycling.ipynb #24defacb
 from __future__ import annotations
 
-import heapq
-import math
-
 import torch
 
 from ..core import SpecnbError
-from ..tree import Tree
+from ..tree import Tree, TreeTemplate
 from ..decode import Proposal, StepResult, generate
 from ..kernels.base import HAS_TRITON, triton, tl, dispatch
 from ..bench import register_method
 
 # %% auto #0
-__all__ = ['DEFAULT_RANK_PROBS', 'recycle_topk', 'best_first_template', 'expected_tau', 'last_occurrence', 'recycle_topk_torch',
-           'recycle_topk_triton', 'TokenRecyclingDrafter']
+__all__ = ['DEFAULT_RANK_PROBS', 'recycle_topk', 'last_occurrence', 'recycle_topk_torch', 'recycle_topk_triton',
+           'TokenRecyclingDrafter']
 
 # %% ../../nbs/spec/23_token_recycling.ipynb #07346f8d
 DEFAULT_RANK_PROBS = (0.57, 0.08, 0.035, 0.025, 0.015, 0.012, 0.008, 0.006)   # P(target's next token = rank r of M[row]), zoo target
-
-def best_first_template(n_nodes: int = 16, # nodes below the root
-                        rank_probs=DEFAULT_RANK_PROBS, # a_r: acceptance probability of each rank (len = k)
-                        max_depth: int = 8, # deepest level allowed
-                       ) -> list[list[int]]:
-    "The `n_nodes` rank paths with the largest ∏ a_r, grown best first: the most likely static tree under independent ranks."
-    if n_nodes < 1: raise SpecnbError(f"n_nodes must be at least 1, got {n_nodes}")
-    if not all(0 < a <= 1 for a in rank_probs): raise SpecnbError(f"rank_probs must lie in (0, 1], got {list(rank_probs)}")
-    heap = [(-a, (r,)) for r, a in enumerate(rank_probs)]           # (−probability, path)
-    heapq.heapify(heap)
-    out = []
-    while heap and len(out) < n_nodes:
-        negp, path = heapq.heappop(heap)
-        out.append(list(path))
-        if len(path) < max_depth:
-            for r, a in enumerate(rank_probs): heapq.heappush(heap, (negp * a, path + (r,)))
-    return out
-
-def expected_tau(choices: list[list[int]], rank_probs=DEFAULT_RANK_PROBS) -> float:
-    "1 + Σ over nodes of ∏ a_r: tokens per step of a template if ranks were accepted independently."
-    return 1 + sum(math.prod(rank_probs[r] for r in c) for c in choices)
 
 # %% ../../nbs/spec/23_token_recycling.ipynb #9386706d
 def last_occurrence(tokens: torch.Tensor, # [N] node tokens
@@ -144,19 +120,14 @@ class TokenRecyclingDrafter:
                  keep_log: bool = False, # True: keep every step's tree and accepted path in `log` (for the explorer)
                 ):
         if k < 1: raise SpecnbError(f"k must be at least 1, got {k}")
-        choices = choices if choices is not None else best_first_template(n_nodes, tuple(rank_probs[:k]) + (1e-3,) * max(0, k - len(rank_probs)))
-        if not choices: raise SpecnbError("the template needs at least one node")
-        bad = [c for c in choices if not c or max(c) >= k or min(c) < 0]
-        if bad: raise SpecnbError(f"template paths must be non-empty with ranks in 0..{k - 1}; got {bad[:3]}")
+        probs = tuple(rank_probs[:k]) + (1e-3,) * max(0, k - len(rank_probs))
+        self.template = TreeTemplate(choices) if choices is not None else TreeTemplate.best_first(probs, n_nodes)
+        if self.template.n_nodes < 1: raise SpecnbError("the template needs at least one node")
+        if max(self.template.ranks) >= k: raise SpecnbError(f"template ranks must lie in 0..{k - 1} (the columns of M); got {max(self.template.ranks)}")
         self.k, self.reset_each_prompt, self.prompt_bigrams, self.keep_log = k, reset_each_prompt, prompt_bigrams, keep_log
-        paths = sorted({tuple(c) for c in choices}, key=lambda c: (len(c), c))
-        index, parents, ranks, depth = {(): 0}, [-1], [0], [0]
-        for c in paths:
-            if c[:-1] not in index: raise SpecnbError(f"template path {list(c)} has no parent {list(c[:-1])}")
-            index[c] = len(parents); parents.append(index[c[:-1]]); ranks.append(c[-1]); depth.append(len(c))
-        self.choices, self.parents = [list(c) for c in paths], parents
-        self.ranks = torch.tensor(ranks)                                # [N] rank of each node in its parent's row
-        self.level_nodes = [torch.tensor([i for i, d in enumerate(depth) if d == lv]) for lv in range(1, max(depth) + 1)]
+        self.choices, self.parents = self.template.choices, self.template.parents
+        self.ranks = torch.tensor(self.template.ranks)                  # [N] rank of each node in its parent's row
+        self.level_nodes = [torch.tensor(lv) for lv in self.template.levels]
         self.M, self.prompts_seen, self.log = None, 0, []
         self.rank_hits = torch.zeros(k + 1, dtype=torch.long)          # accepted-path tokens found at rank r of M (k: not in M)
 
@@ -188,12 +159,14 @@ class TokenRecyclingDrafter:
             rest = row[row != b]                                        # the other candidates, in order
             self.M[a] = torch.cat([row.new_tensor([b]), rest, rest.new_zeros(self.k)])[:self.k]
 
-    def propose(self, tokens):
-        toks = torch.empty(len(self.parents), dtype=torch.long, device=self.M.device)
+    def propose(self, tokens, max_depth=None):
+        levels = self.level_nodes[:max_depth]                           # never past the token budget
+        n = 1 + sum(len(l) for l in levels)                             # nodes sorted by depth: the shallow ones come first
+        toks = torch.empty(n, dtype=torch.long, device=self.M.device)
         toks[0] = tokens[-1]
-        for nodes in self.level_nodes:                                  # BFS: one gather per level
+        for nodes in levels:                                            # BFS: one gather per level
             toks[nodes] = self.M[toks[self.parent_of[nodes]], self.ranks[nodes]].long()
-        return Proposal(Tree(self.parents, toks))
+        return Proposal(Tree(self.parents[:n], toks))
 
     def observe(self, result: StepResult):
         tree, path = result.proposal.tree, result.path
