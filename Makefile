@@ -1,6 +1,6 @@
 # specnb: two commands from a fresh clone.
 #   make reproduce   set up .venv, run every paper notebook with the `cpu` profile, write reports/
-#   make test        set up .venv, check notebooks and package are in sync, run the test suite
+#   make test        set up .venv, check notebooks and package are in sync, lint specnb/, run the test suite
 #   make lab         open JupyterLab on nbs/
 #
 # Torch: if .venv has no torch, $(TORCH) is installed (on the project's machines `torch==2.13.0` is a local
@@ -16,12 +16,12 @@ JOBS    ?= 2
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.specnb-installed
 
-.PHONY: reproduce test check-sync pytest lab export wheel clean help
+.PHONY: reproduce test check-sync lint pytest lab export wheel clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make reproduce   run every paper notebook (profile $(PROFILE)) -> $(OUT)/index.html"
-	@echo "make test        sync check + the whole test suite"
+	@echo "make test        sync check + lint + the whole test suite"
 	@echo "make lab         JupyterLab on nbs/"
 	@echo "make export      nbdev-export + nbdev-clean after editing notebooks"
 	@echo "make wheel       dist/specnb-*.whl, carrying the notebooks, settings.ini and data/ (works outside a checkout)"
@@ -52,7 +52,11 @@ pytest: $(STAMP)
 	# oversubscribed OpenMP threads spin against each other and made single tests up to 20x slower
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --durations=10 tests
 
-test: check-sync pytest
+# undefined names and unused imports in the exported package (pyflakes' rules); fix them in the notebooks, then `make export`
+lint: $(STAMP)
+	$(BIN)/ruff check --select F specnb
+
+test: check-sync lint pytest
 
 export: $(STAMP)
 	$(BIN)/nbdev-export && $(BIN)/nbdev-clean

@@ -13,7 +13,7 @@ from typing import Callable
 
 import torch
 
-from .core import SpecnbError, device_name, synchronize
+from .core import SpecnbError, synchronize
 from .decode import generate, DraftModelDrafter, PromptLookupDrafter
 from . import zoo
 
@@ -199,9 +199,9 @@ def cmd_bench(args) -> int:
     "`specnb bench`: load the models, run MiniSpecBench, print the table, optionally write JSON."
     from specnb.core import run_metadata, write_json
     check_bench_args(args)
-    target, tok = zoo.load(args.model, device=args.device)
+    target, tok = zoo.load(args.model, device=args.device, kind="causal_lm")   # a language model, not an adapter
     methods = [m.strip() for m in args.methods.split(",")] if args.methods else all_methods()
-    draft = zoo.load(args.draft, device=args.device)[0] if any(needs_draft(m) for m in methods) else None
+    draft = zoo.load(args.draft, device=args.device, kind="causal_lm")[0] if any(needs_draft(m) for m in methods) else None
     cats = [c.strip() for c in args.categories.split(",")] if args.categories else None
     rows = run_bench(target, tok, draft, methods, cats, args.n, args.max_new_tokens, args.gamma, progress=not args.quiet)
     s = summarize(rows)

@@ -30,8 +30,10 @@ import torch
 # %% auto #0
 __all__ = ['SpecnbError', 'resolve_device', 'resolve_dtype', 'device_name', 'seed_everything', 'make_generator', 'synchronize',
            'Timer', 'Timing', 'time_fn', 'SampledDraws', 'EnumeratedDraws', 'exact_distribution', 'total_variation',
-           'repo_root', 'git_revision', 'package_versions', 'run_metadata', 'shipped_root', 'source_root', 'write_json',
-           'default_out_dir', 'Run', 'start_run', 'current_run', 'record', 'record_claim', 'savefig', 'load_metrics']
+           'repo_root', 'git_revision', 'package_versions', 'run_metadata', 'shipped_root', 'source_root',
+           'parse_range', 'format_range', 'Param', 'parse_parameters', 'check_value', 'write_json', 'default_out_dir',
+           'Run', 'notebook_file', 'declared_parameters', 'parameter_values', 'start_run', 'current_run', 'record',
+           'record_claim', 'savefig', 'load_metrics']
 
 # %% ../nbs/00_core.ipynb #e876076e
 class SpecnbError(ValueError):
@@ -289,6 +291,74 @@ def source_root() -> Path | None:
     "Where specnb's notebooks, settings.ini and data/ are: the checkout (`repo_root()`), else the installed wheel's copy."
     return repo_root() or shipped_root()
 
+# %% ../nbs/00_core.ipynb #014a91bd
+import ast
+import io
+import re
+import tokenize
+
+_NUM = r"[-+]?(?:inf|\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)"
+_RANGE = re.compile(rf"^\s*([\[(])\s*({_NUM})\s*,\s*({_NUM})\s*([\])])", re.I)
+
+def parse_range(comment: str, # a parameter's comment, e.g. "[0, inf) cost of a draft call"
+               ) -> tuple | None:
+    "`(low, high, low_closed, high_closed)` from a comment that starts with an interval, else `None`."
+    m = _RANGE.match(comment or "")
+    if not m: return None
+    lo, hi = float(m[2]), float(m[3])
+    if lo > hi: raise SpecnbError(f"the range {m[0].strip()!r} is empty: its low end is above its high end")
+    as_num = lambda x: int(x) if math.isfinite(x) and x == int(x) else x
+    return as_num(lo), as_num(hi), m[1] == "[", m[4] == "]"
+
+def format_range(r: tuple) -> str:
+    "The interval `r` as it is written in a comment."
+    lo, hi, lc, hc = r
+    return f"{'[' if lc else '('}{lo:g}, {hi:g}{']' if hc else ')'}"
+
+@dataclass
+class Param:
+    "One parameter of a notebook."
+    name: str
+    type: str       # "int", "float", "bool", "str", "list[int]", ... (declared, else the default's type)
+    default: object
+    help: str = ""
+    range: tuple | None = None    # (low, high, low_closed, high_closed) from the comment, see `parse_range`
+
+def parse_parameters(src: str, # the source of a notebook's `parameters` cell
+                    ) -> dict[str, Param]:
+    "The parameters declared in `src` (typed assignments, one per line, with a comment that may start with a range), by name."
+    comments = {t.start[0]: t.string.lstrip("#").strip()
+                for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
+    out = {}
+    for node in ast.parse(src).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, ann = node.target.id, ast.unparse(node.annotation)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, ann = node.targets[0].id, None
+        else: continue
+        try: default = ast.literal_eval(node.value)
+        except ValueError: default = ast.unparse(node.value)
+        help = comments.get(node.lineno, "")
+        out[name] = Param(name, ann or type(default).__name__, default, help, parse_range(help))
+    return out
+
+def check_value(value, # a converted value
+                param: Param, # the parameter it is for
+                where: str = "", # the notebook, for the error message
+               ):
+    "`value` if it lies in `param`'s declared range (numbers without one must be finite; a list's range is each item's); else an error."
+    if isinstance(value, (list, tuple)):
+        for x in value: check_value(x, param, where)
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)): return value
+    lo, hi, lc, hc = param.range or (-math.inf, math.inf, False, False)
+    inside = not math.isnan(value) and (lo < value or (lc and value == lo)) and (value < hi or (hc and value == hi))
+    if not inside:
+        what = f"in {format_range(param.range)}" if param.range else "a finite number"
+        raise SpecnbError(f"parameter {param.name!r}{where} must be {what}, got {value!r}")
+    return value
+
+
 # %% ../nbs/00_core.ipynb #7442d0eb
 def _jsonable(x):
     "Plain-Python copy of `x` for JSON (tensors and NumPy values become numbers and lists)."
@@ -336,14 +406,52 @@ class Run:
 
 _RUN: Run | None = None
 
+def notebook_file(name: str, # a notebook's short name: its file name without the number, e.g. "kangaroo"
+                 ) -> Path | None:
+    "The notebook `name`: in the working folder (where Jupyter and papermill run it), else in the checkout's (or shipped) `nbs/<family>/`."
+    short = lambda p: re.sub(r"^\d+[a-z]?_", "", p.stem)
+    for p in sorted(Path.cwd().glob("*.ipynb")):
+        if short(p) == name: return p
+    root = source_root()
+    return next((p for p in sorted((root / "nbs").glob("*/*.ipynb")) if short(p) == name), None) if root else None
+
+def declared_parameters(name: str, # the notebook's short name, e.g. "kangaroo"
+                       ) -> dict[str, Param] | None:
+    "The parameters notebook `name` declares in its `parameters` cell, or `None` when there is no such notebook."
+    path = notebook_file(name)
+    if path is None: return None
+    nb = json.loads(path.read_text(encoding="utf-8"))            # plain JSON: nbformat costs seconds to import
+    cell = next((c for c in nb.get("cells", []) if c.get("cell_type") == "code" and "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None: return {}
+    src = cell.get("source", "")
+    return parse_parameters("".join(src) if isinstance(src, list) else src)
+
+def parameter_values(name: str, # the notebook's short name
+                     ns: dict, # the namespace its parameters live in (the notebook's globals)
+                    ) -> dict:
+    "The current values in `ns` of the parameters notebook `name` declares, each checked against its declared range."
+    declared = declared_parameters(name)
+    if declared is None:                                     # a notebook we cannot find: the names annotated in `ns`
+        names = [k for k in ns.get("__annotations__", {}) if k in ns]
+        if not names: raise SpecnbError(f"start_run({name!r}): no notebook named {name!r} declares parameters here; "
+                                        "pass params=dict(...) explicitly")
+        return {k: ns[k] for k in names}
+    missing = [k for k in declared if k not in ns]
+    if missing: raise SpecnbError(f"start_run({name!r}): the parameter(s) {', '.join(missing)} are not defined; run the parameters cell first")
+    return {k: check_value(ns[k], p, f" of notebook {name!r}") for k, p in declared.items()}
+
 def start_run(name: str, # the notebook's short name, e.g. "speculative_sampling"
-              out_dir: str | Path = "", # output folder; "" means `default_out_dir(name)`
-              params: dict | None = None, # the notebook's parameters, stored in the metadata
-              device: str | torch.device = "auto", # the device the run uses (named in the metadata)
+              out_dir: str | Path | None = None, # output folder; default the notebook's `out_dir` parameter ("": `default_out_dir(name)`)
+              device: str | torch.device | None = None, # the device the run uses (named in the metadata); default its `device` parameter
+              params: dict | None = None, # the parameters to record; default: read from the caller's globals (see `parameter_values`)
+              ns: dict | None = None, # where to read them instead of the caller's globals
              ) -> Run:
-    "Open a run: create `out_dir`, write `metrics.json` with the run's metadata, and make it current."
+    "Open a run: read the notebook's parameters, check them, create `out_dir`, write `metrics.json` with the run's metadata, and make it current."
     global _RUN
-    _RUN = Run(name, out_dir or default_out_dir(name), params, device)
+    if params is None: params = parameter_values(name, ns if ns is not None else sys._getframe(1).f_globals)
+    if out_dir is None: out_dir = params.get("out_dir") or ""
+    if device is None: device = params.get("device") or "auto"
+    _RUN = Run(name, out_dir or default_out_dir(name), {k: v for k, v in params.items() if k != "out_dir"}, device)
     return _RUN
 
 def current_run() -> Run:

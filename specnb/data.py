@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from .core import SpecnbError, repo_root
+from .core import SpecnbError, source_root
 
 # %% auto #0
 __all__ = ['CATEGORIES', 'EOS', 'MIXTURE', 'data_dir', 'ship_shakespeare', 'shakespeare_works', 'stdlib_sources',
@@ -29,7 +29,7 @@ CATEGORIES = ("prose", "code", "math", "translation", "extraction", "qa", "copy"
 def data_dir() -> Path:
     "The shipped data folder (zoo checkpoints, corpora, benchmark prompts): `$SPECNB_DATA`, else `data/` in the specnb checkout."
     if os.environ.get("SPECNB_DATA"): return Path(os.environ["SPECNB_DATA"])
-    root = repo_root()
+    root = source_root()                                    # the checkout, or the data shipped in the wheel
     if root is None: raise SpecnbError("no specnb checkout found for data/; set SPECNB_DATA to a folder holding zoo/ and corpora/")
     return root / "data"
 

@@ -25,7 +25,7 @@ __all__ = ['vocab_size', 'context_length', 'Target', 'is_target', 'HFTarget', 'T
            'SamplingConfig', 'Drafter', 'NoDrafter', 'PromptLookupDrafter', 'Growth', 'TreePolicy', 'StaticTree',
            'chain_choices', 'DraftModelDrafter', 'Trace', 'Generation', 'limit_depth', 'Verifier', 'GreedyVerifier',
            'SamplingVerifier', 'ChainVerifier', 'MultiCandidateVerifier', 'LosslessVerifier', 'TypicalVerifier',
-           'prompt_ids', 'eos_ids', 'generate']
+           'prompt_ids', 'eos_ids', 'generate', 'StepRecorder']
 
 # %% ../nbs/06_decode.ipynb #79505634
 def vocab_size(model) -> int:
@@ -511,3 +511,38 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family) or any
     trace.target_forwards = target.forwards
     trace.total_s, trace.new_tokens = time.perf_counter() - t_start, len(out)
     return Generation(out, trace)
+
+# %% ../nbs/06_decode.ipynb #sr0c0001
+import dataclasses
+
+class StepRecorder:
+    "A `Drafter` that delegates to `inner` and keeps every step's `StepResult` (`steps`; per generate call: `runs`)."
+    def __init__(self, inner, # the drafter doing the work (anything with start/propose/observe)
+                 keep_logits: bool = False, # keep StepResult.target_logits / target_hidden too (memory: [N, V] per step)
+                ):
+        if not all(callable(getattr(inner, m, None)) for m in ("start", "propose", "observe")):
+            raise SpecnbError(f"StepRecorder wraps a drafter (start, propose, observe); got {type(inner).__name__}")
+        self.inner, self.keep_logits = inner, keep_logits
+        self.steps: list[StepResult] = []          # every recorded step, in order
+        self.runs: list[list[StepResult]] = []     # the same steps, one list per generate call
+
+    def start(self, prompt, target, sampling, draws):
+        self.runs.append([])
+        self.inner.start(prompt, target, sampling, draws)
+
+    def propose(self, tokens, max_depth=None): return self.inner.propose(tokens, max_depth)
+
+    def observe(self, result: StepResult):
+        self.inner.observe(result)
+        kept = result if self.keep_logits else dataclasses.replace(result, target_logits=None, target_hidden=None)
+        self.steps.append(kept)
+        if not self.runs: self.runs.append([])
+        self.runs[-1].append(kept)
+
+    def clear(self) -> None: self.steps, self.runs = [], []
+
+    def __getattr__(self, name):                   # the wrapped drafter's attributes (lossless, memory_bytes, ...)
+        if name.startswith("__") or name in ("inner", "steps", "runs", "keep_logits"): raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __repr__(self): return f"StepRecorder({self.inner!r}, {len(self.steps)} steps)"

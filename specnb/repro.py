@@ -14,30 +14,27 @@ import difflib
 import html
 import io
 import json
-import math
 import os
 import re
 import shutil
 import socket
 import sys
 import time
-import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from .core import SpecnbError, repo_root, shipped_root, source_root, write_json, _jsonable
+from .core import SpecnbError, shipped_root, source_root, write_json, _jsonable
 
 # %% auto #0
 __all__ = ['FAMILIES', 'NOT_PAPERS', 'REPORT_MARK', 'ROOT_MARK', 'LOCK', 'COLUMNS', 'NotebookInfo', 'read_info', 'find_notebooks',
-           'checkout', 'resolve_names', 'parse_range', 'format_range', 'Param', 'parameters_cell',
-           'notebook_parameters', 'convert', 'check_value', 'read_settings', 'profiles', 'resolve_params',
-           'check_sections', 'drop_flagged', 'skip_flags', 'check_out', 'foreign_files', 'check_report_dirs',
-           'claim_out', 'lock_out', 'start_report', 'finish_report', 'report_status', 'RunResult', 'run_notebook',
-           'main_figure', 'scoreboard', 'write_index', 'math_to_mathml', 'export_html', 'scoreboard_markdown',
-           'paste_scoreboard', 'default_reports', 'reproduce', 'cmd_list', 'cmd_params', 'cmd_scoreboard',
-           'cmd_reproduce', 'parser', 'main']
+           'checkout', 'resolve_names', 'parameters_cell', 'notebook_parameters', 'convert', 'read_settings',
+           'profiles', 'resolve_params', 'check_sections', 'drop_flagged', 'skip_flags', 'check_out', 'foreign_files',
+           'check_report_dirs', 'claim_out', 'lock_out', 'start_report', 'finish_report', 'report_status', 'RunResult',
+           'run_notebook', 'main_figure', 'scoreboard', 'write_index', 'math_to_mathml', 'export_html',
+           'scoreboard_markdown', 'paste_scoreboard', 'default_reports', 'reproduce', 'cmd_list', 'cmd_params',
+           'cmd_scoreboard', 'cmd_reproduce', 'parser', 'main']
 
 # %% ../nbs/08_repro.ipynb #1d19f39d
 FAMILIES = {"spec": "speculative decoding", "dllm": "diffusion-LLM decoding", "image": "AR image generation",
@@ -121,100 +118,69 @@ def resolve_names(names: list[str], # short names, file stems or modules; empty 
     return out
 
 # %% ../nbs/08_repro.ipynb #5f3350ee
-_NUM = r"[-+]?(?:inf|\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)"
-_RANGE = re.compile(rf"^\s*([\[(])\s*({_NUM})\s*,\s*({_NUM})\s*([\])])", re.I)
-
-def parse_range(comment: str, # a parameter's comment, e.g. "[0, inf) cost of a draft call"
-               ) -> tuple | None:
-    "`(low, high, low_closed, high_closed)` from a comment that starts with an interval, else `None`."
-    m = _RANGE.match(comment or "")
-    if not m: return None
-    lo, hi = float(m[2]), float(m[3])
-    if lo > hi: raise SpecnbError(f"the range {m[0].strip()!r} is empty: its low end is above its high end")
-    as_num = lambda x: int(x) if math.isfinite(x) and x == int(x) else x
-    return as_num(lo), as_num(hi), m[1] == "[", m[4] == "]"
-
-def format_range(r: tuple) -> str:
-    "The interval `r` as it is written in a comment."
-    lo, hi, lc, hc = r
-    return f"{'[' if lc else '('}{lo:g}, {hi:g}{']' if hc else ')'}"
+# The declaration syntax (ranges, `Param`, the parser, `check_value`) lives in specnb.core: `start_run` reads it too.
+from .core import Param, check_value, parse_parameters
 
 # %% ../nbs/08_repro.ipynb #9e709ce4
-@dataclass
-class Param:
-    "One parameter of a notebook."
-    name: str
-    type: str       # "int", "float", "bool", "str", "list", ... (declared, else the default's type)
-    default: object
-    help: str = ""
-    range: tuple | None = None    # (low, high, low_closed, high_closed) from the comment, see `parse_range`
-
 def parameters_cell(nb) -> "nbformat.NotebookNode | None":
     "The cell tagged `parameters`, or `None`."
     return next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])), None)
 
 def notebook_parameters(nb) -> dict[str, Param]:
-    "The parameters declared in `nb`'s parameters cell (a notebook node or a path), by name."
+    "The parameters declared in `nb`'s parameters cell (a notebook node or a path), by name (see `specnb.core.parse_parameters`)."
     if isinstance(nb, (str, Path)): nb = nbformat.read(nb, as_version=4)
     cell = parameters_cell(nb)
-    if cell is None: return {}
-    src = cell.source
-    comments = {t.start[0]: t.string.lstrip("#").strip()
-                for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
-    out = {}
-    for node in ast.parse(src).body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            name, ann = node.target.id, ast.unparse(node.annotation)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, ann = node.targets[0].id, None
-        else: continue
-        try: default = ast.literal_eval(node.value)
-        except ValueError: default = ast.unparse(node.value)
-        help = comments.get(node.lineno, "")
-        out[name] = Param(name, ann or type(default).__name__, default, help, parse_range(help))
-    return out
+    return parse_parameters(cell.source) if cell is not None else {}
 
 # %% ../nbs/08_repro.ipynb #d08d2d5a
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+_LIST = re.compile(r"^(?:list|List|tuple)(?:\[(\w+)(?:,\.\.\.)?\])?$")
+
+def _scalar(v: str, t: str):
+    "The string `v` as the scalar type `t` (str, bool, int, float); `ValueError` when it does not fit."
+    if t == "str": return v
+    if t == "bool":
+        if v.lower() in _TRUE: return True
+        if v.lower() in _FALSE: return False
+        raise ValueError(v)
+    if t == "int": return int(v)
+    if t == "float": return float(v)
+    raise ValueError(v)
 
 def convert(value, # the value, usually a string from settings.ini or the command line
             param: Param, # the parameter it is for
             where: str = "", # the notebook, for the error message
            ):
-    "`value` converted to `param`'s type."
+    "`value` converted to `param`'s type; `list[int]` & co. take comma-separated items (`8,16`; empty: `[]`) or a Python list."
     if not isinstance(value, str): return value
     t, v = param.type.replace(" ", ""), value.strip()
     bad = SpecnbError(f"parameter {param.name!r}{where} expects {t}, got {value!r}")
-    if t == "str": return value
-    if t == "bool":
-        if v.lower() in _TRUE: return True
-        if v.lower() in _FALSE: return False
-        raise bad
-    if t == "int":
-        try: return int(v)
+    if (m := _LIST.match(t)):
+        elem = m[1] or ("str" if not v.startswith("[") else None)
+        if v.startswith("["):                                # a Python list literal: [8, 16]
+            try: items = ast.literal_eval(v)
+            except (ValueError, SyntaxError): raise bad from None
+            if not isinstance(items, list): raise bad
+            if elem is None: return items
+            items = [str(x) if elem == "str" or not isinstance(x, (int, float)) else x for x in items]
+        else: items = [s.strip() for s in v.split(",")] if v else []
+        out = []
+        for x in items:
+            if not isinstance(x, str):
+                if elem == "int" and (isinstance(x, bool) or not isinstance(x, int)): raise SpecnbError(f"{bad}: {x!r} is not an int")
+                out.append(float(x) if elem == "float" else x); continue
+            if x == "": raise SpecnbError(f"{bad}: an empty item (write items as 8,16; an empty value is the empty list)")
+            try: out.append(_scalar(x, elem))
+            except ValueError: raise SpecnbError(f"{bad} (comma-separated items): {x!r} is not {'an' if elem[0] in 'aeiou' else 'a'} {elem}") from None
+        return out
+    if t in ("str", "bool", "int", "float"):
+        try: return _scalar(v if t != "str" else value, t)
         except ValueError: raise bad from None
-    if t == "float":
-        try: return float(v)
-        except ValueError: raise bad from None
-    try: out = ast.literal_eval(v)                          # lists, tuples, dicts, None, str | None ...
+    try: out = ast.literal_eval(v)                          # dicts, None, str | None ...
     except (ValueError, SyntaxError):
         if "str" in t: return value
         raise bad from None
     return out
-
-# %% ../nbs/08_repro.ipynb #56ef7a50
-def check_value(value, # a converted value
-                param: Param, # the parameter it is for
-                where: str = "", # the notebook, for the error message
-               ):
-    "`value` if it lies in `param`'s declared range (numbers without one must be finite); else an error."
-    if isinstance(value, bool) or not isinstance(value, (int, float)): return value
-    lo, hi, lc, hc = param.range or (-math.inf, math.inf, False, False)
-    inside = not math.isnan(value) and (lo < value or (lc and value == lo)) and (value < hi or (hc and value == hi))
-    if not inside:
-        what = f"in {format_range(param.range)}" if param.range else "a finite number"
-        raise SpecnbError(f"parameter {param.name!r}{where} must be {what}, got {value!r}")
-    return value
 
 # %% ../nbs/08_repro.ipynb #53684f5e
 def read_settings(root: Path | None = None) -> configparser.ConfigParser:
@@ -316,7 +282,7 @@ def _read_json(path: Path, # a JSON file
     else: why = f"holds a {type(obj).__name__}, not an object"
     if isinstance(obj, dict): return obj
     if warn and str(path) not in _WARNED:
-        _WARNED.add(str(path)); print(f"specnb: skipped {path}: not a metrics file ({why})", file=sys.stderr)
+        _WARNED.add(str(path)); print(f"specnb: skipped {path}: unreadable ({why})", file=sys.stderr)
     return None
 
 def _files(folder: Path) -> list[str]:
@@ -480,15 +446,14 @@ def run_notebook(info: NotebookInfo, # the notebook
     nb = nbformat.read(info.path, as_version=4)
     dropped = drop_flagged(nb, skip_flags(profile, _has_gpu()))
     executed = out / f"{info.name}.ipynb"
-    t0, status, error, line = time.perf_counter(), "ok", "", ""
+    t0 = time.perf_counter()
+    status, error, line = "interrupted", "interrupted", "KeyboardInterrupt: stopped by Ctrl-C or kill"   # unless it ends
     try:
         with open(out / "kernel.log", "w") as log:
             pm.execute_notebook(nb, str(executed), parameters=params, kernel_name=kernel, cwd=str(info.path.parent),
                                 execution_timeout=timeout, progress_bar={"desc": info.name, "leave": False} if progress else False,
                                 log_output=False, kernel_manager_class=_quiet_kernel(log))
-    except KeyboardInterrupt:
-        status, error, line = "interrupted", "interrupted (Ctrl-C)", "KeyboardInterrupt: interrupted (Ctrl-C)"
-        raise
+        status, error, line = "ok", "", ""
     except Exception as e:                                   # PapermillExecutionError, CellTimeoutError, DeadKernelError...
         status, error, line = "failed", _error_text(e), _error_line(e)
         if line.startswith("KeyboardInterrupt"): status = "interrupted"
@@ -535,13 +500,13 @@ def scoreboard(out_root: Path) -> list[dict]:
         if m is None: continue                               # unreadable: skipped, and said once
         meta, run = m.get("meta", {}), m.get("run", {})
         status = report_status(mark, run)
-        html_path = folder / f"{folder.name}.html"
+        html_path, figure = folder / f"{folder.name}.html", main_figure(folder, m) if status == "ok" else ""
         base = dict(notebook=folder.name, family=run.get("family") or (mark or {}).get("family", ""), status=status,
                     device=meta.get("device_name", ""), profile=run.get("profile", meta.get("params", {}).get("profile", "")),
                     git=meta.get("git", ""), wall_time_s=run.get("wall_time_s", ""),
                     report=str(html_path.relative_to(out_root)) if html_path.exists() and status != "running" else "",
                     title=run.get("title") or (mark or {}).get("title") or folder.name,
-                    figure=f"{folder.name}/{main_figure(folder, m)}" if status == "ok" and main_figure(folder, m) else "")
+                    figure=f"{folder.name}/{figure}" if figure else "")
         claims = m.get("claims", {}) if status == "ok" else {}
         if not claims:
             note = {"ok": "no claim recorded", "running": f"started {(mark or {}).get('started_at', '')} by pid {(mark or {}).get('pid', '')}",
@@ -803,16 +768,22 @@ def cmd_scoreboard(args) -> int:
 def _interrupt(signum, frame): raise KeyboardInterrupt
 
 @contextlib.contextmanager
-def _terminate_as_interrupt():
-    "Treat SIGTERM (`kill PID`, a cancelled CI job) like Ctrl-C while reproducing: reports marked, lock released."
-    import signal, threading
-    if threading.current_thread() is not threading.main_thread(): yield; return
-    old = signal.signal(signal.SIGTERM, _interrupt)
+def _as_a_command():
+    "While `specnb reproduce` runs: SIGTERM (`kill PID`, a cancelled CI job) acts like Ctrl-C, and papermill's and asyncio's own log lines (a dead kernel, a task that died with it) stay out of the terminal, since every failure is reported by `reproduce`."
+    import gc, logging, signal, threading
+    loggers = [logging.getLogger(n) for n in ("papermill", "asyncio")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers: lg.setLevel(logging.CRITICAL)
+    main_thread = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try: yield
-    finally: signal.signal(signal.SIGTERM, old)
+    finally:
+        gc.collect()                                         # tasks that died with the kernel report themselves now, quietly
+        if main_thread: signal.signal(signal.SIGTERM, old)
+        for lg, level in zip(loggers, levels): lg.setLevel(level)
 
 def cmd_reproduce(args) -> int:
-    with _terminate_as_interrupt():
+    with _as_a_command():
         results = reproduce(args.names, args.all, args.profile, dict(args.param or []), args.out, args.kernel,
                             args.timeout, not args.no_html, not args.quiet)
     for r in results:

@@ -206,7 +206,7 @@ def typical_tree(parents: list[int], # [N], parents[0] = -1
                 ) -> tuple[list[int], int]:
     "Typical acceptance on a tree (Medusa; LOSSY): keep a node if p_parent(token) > min(ε, δ·exp(−H(p_parent))) along its path."
     tree_children(parents)                                        # checks the tree is well formed
-    p = target_probs.float()
+    p = target_probs.to(torch.promote_types(target_probs.dtype, torch.float32))
     H = -(p * p.clamp_min(1e-30).log()).sum(-1)                   # [N] entropy at each node
     thr = torch.minimum(torch.full_like(H, epsilon), delta * torch.exp(-H))
     ok, depth, ll = [True] + [False] * (len(parents) - 1), [0] * len(parents), [0.0] * len(parents)

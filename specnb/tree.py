@@ -16,7 +16,7 @@ from .cache import model_forward, cache_len
 from .sampling import tree_children, path_to
 
 # %% auto #0
-__all__ = ['SUPPORTED_MODEL_TYPES', 'Tree', 'TreeTemplate', 'check_architecture', 'tree_forward']
+__all__ = ['SUPPORTED_MODEL_TYPES', 'Tree', 'TreeTemplate', 'check_architecture', 'tree_forward', 'render_tree']
 
 # %% ../nbs/05_tree.ipynb #9e7f6f4f
 @dataclass
@@ -181,3 +181,33 @@ def tree_forward(model, # a Hugging Face causal LM of the Llama family
         kw.update(position_ids=tree.position_ids(L).to(dev)[None], attention_mask=tree.attention_mask(L).to(dev))  # mask [1, 1, N, L + N]
     out = model_forward(model, ids, cache, **kw)
     return (out[0][0], out[1][0]) if return_hidden else out[0]
+
+# %% ../nbs/05_tree.ipynb #rt0c0001
+def _token_labeler(tokens_or_tokenizer):
+    "id -> printable label: a tokenizer (decode), a callable, a sequence/dict of strings, or None (the id)."
+    t = tokens_or_tokenizer
+    if t is None: return str
+    if hasattr(t, "decode"): return lambda i: repr(t.decode([i]))
+    if callable(t): return lambda i: str(t(i))
+    return lambda i: repr(t[i])
+
+def render_tree(tree: Tree, # the drafted tree (node 0: the root, the pending token)
+                tokens_or_tokenizer=None, # how to label token ids: a tokenizer, a callable, a list/dict of strings, or None (ids)
+                accepted_path=(), # accepted nodes, root first (StepResult.path); marked ✓
+                next_token: int | None = None, # the target's token after the last accepted node, if known
+               ) -> str:
+    "The tree as indented text, depth first: `✓ [node] token` on the accepted path, `· [node] token` elsewhere."
+    path = [int(i) for i in accepted_path]
+    if any(not 0 <= i < len(tree) for i in path):
+        raise SpecnbError(f"accepted_path {path} names nodes outside the tree's {len(tree)} nodes")
+    if path and (path[0] != 0 or any(tree.parents[b] != a for a, b in zip(path, path[1:]))):
+        raise SpecnbError(f"accepted_path {path} is not a root-first path of the tree (parents {tree.parents})")
+    label, acc, toks = _token_labeler(tokens_or_tokenizer), set(path), tree.tokens.tolist()
+    lines, stack = [], [0]
+    while stack:                                                        # depth first, children in index order
+        i = stack.pop()
+        line = f"{'  ' * tree.depth[i]}{'✓' if i in acc else '·'} [{i}] {label(toks[i])}"
+        if next_token is not None and path and i == path[-1]: line += f"  → {label(int(next_token))}"
+        lines.append(line)
+        stack.extend(reversed(tree.children[i]))
+    return "\n".join(lines)

@@ -24,9 +24,6 @@ from .data import (
     CATEGORIES, MIXTURE, addition_example, build_documents, data_dir, documents_hash, parse_answer, sample_batch, token_streams,
     train_tokenizer)
 from .fit import fit, load_checkpoint, loss_curve
-# Names other modules still reach through `zoo.` (they moved to specnb.data / specnb.fit):
-from .data import EOS as EOS, stdlib_sources as stdlib_sources, shakespeare_works as shakespeare_works  # noqa: F401
-from .fit import lr_at as lr_at  # noqa: F401
 
 # %% auto #0
 __all__ = ['KINDS', 'KIND_MODULES', 'RECIPES', 'Kind', 'register_kind', 'get_kind', 'zoo_dir', 'read_info', 'info', 'available',
@@ -72,7 +69,6 @@ def get_kind(name: str) -> Kind:
         try: importlib.import_module(KIND_MODULES[name])        # registers its kinds on import
         except ImportError as e:
             raise SpecnbError(f"zoo kind {name!r} is registered by {KIND_MODULES[name]}, which failed to import ({e})") from None
-        if name not in KINDS and name in _INTERIM: _INTERIM[name]()
     if name not in KINDS:
         raise SpecnbError(f"unknown zoo kind {name!r}; known kinds: {', '.join(sorted(set(KINDS) | set(KIND_MODULES)))}"
                           + (f" ({KIND_MODULES[name]} did not register it)" if name in KIND_MODULES else ""))
@@ -404,23 +400,3 @@ def target_model(info: dict, # an attachment's train.json
     if target is not None: return target
     ref = info.get("target", "zoo:target")
     return load(ref[4:] if ref.startswith("zoo:") else ref, device=device)[0]
-
-def _interim_kangaroo():
-    from specnb.spec import kangaroo as k
-    def _load(folder, info, device, dtype, target=None): return k.load_adapter(target_model(info, target, device), folder)[0]
-    def _save(adapter, folder):
-        k.save_adapter(adapter, {}, folder); return {}
-    register_kind("kangaroo_adapter", _load, _save, files=("adapter.safetensors",), doc="Kangaroo's adapter for the zoo target (the adapter)",
-                  retrain="nbs/spec/21_kangaroo.ipynb with retrain=True")
-
-def _interim_heads(kind):
-    def register():
-        from specnb.spec import hydra as h
-        def _load(folder, info, device, dtype, target=None): return h.load_heads(kind, target_model(info, target, device), folder)
-        def _save(heads, folder):
-            h.save_heads(heads, {}, folder); return read_info(folder)
-        register_kind(kind, _load, _save, files=("heads.safetensors",), doc=f"{kind} draft heads for the zoo target (the heads)",
-                      retrain="nbs/spec/22_hydra.ipynb with retrain=True")
-    return register
-
-_INTERIM = {"kangaroo_adapter": _interim_kangaroo, "medusa": _interim_heads("medusa"), "hydra": _interim_heads("hydra")}

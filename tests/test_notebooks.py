@@ -1,4 +1,7 @@
-"Each paper notebook end to end through papermill with the smoke profile, as `specnb reproduce` runs it."
+"""Each paper notebook end to end through papermill with the smoke profile, as `specnb reproduce` runs it: the only run
+of a paper notebook in `make test` (tests/test_inline.py runs the infrastructure notebooks). The smoke profile equals the
+notebooks' defaults, so these runs are what a reader gets by running a notebook by hand. Each run's wall time is printed
+at the end of the session (see conftest.py); the budget is 30 s per notebook on 2 cores."""
 import json
 import re
 from pathlib import Path
@@ -6,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from specnb.repro import _flags, find_notebooks, reproduce
+from specnb.repro import _flags, find_notebooks, notebook_parameters, read_settings, reproduce, resolve_params
 
 PAPERS = sorted(find_notebooks())
 NBS = Path(__file__).parents[1] / "nbs"
@@ -14,9 +17,10 @@ USES_WIDGETS = re.compile(r"^\s*(import|from)\s+ipywidgets", re.M)
 
 
 @pytest.mark.parametrize("name", PAPERS)
-def test_paper_notebook_smoke(name, tmp_path):
+def test_paper_notebook_smoke(name, tmp_path, record_property):
     # a per-cell limit below pytest's own, so a stuck cell fails with papermill's message, not a thread dump
     (result,) = reproduce([name], profile="smoke", out=tmp_path, progress=False, timeout=600)
+    record_property("smoke_seconds", round(result.seconds, 1))   # printed per notebook at the end of the session
     assert result.status == "ok", result.error
     out = tmp_path / name
     m = json.loads((out / "metrics.json").read_text())
@@ -46,3 +50,27 @@ def test_papermill_parses_every_parameter(name):
     path = str(find_notebooks()[name].path)
     missing = set(notebook_parameters(path)) - set(pm.inspect_notebook(path))
     assert not missing, f"papermill cannot parse the parameter line(s) of {sorted(missing)}: rephrase their comments (no '=')"
+
+
+@pytest.mark.parametrize("name", PAPERS)
+def test_defaults_are_the_smoke_profile(name):
+    "A notebook run by hand (or by nbdev) runs exactly what `make test` runs: every [smoke] / [name.smoke] value is the default."
+    info = find_notebooks()[name]
+    declared = notebook_parameters(info.path)
+    smoke = resolve_params(info, "smoke", None, read_settings())
+    differ = {k: f"default {declared[k].default!r}, smoke {v!r}" for k, v in smoke.items() if declared[k].default != v}
+    assert not differ, f"{name}: make the parameters cell's defaults equal the smoke profile in settings.ini: {differ}"
+
+
+@pytest.mark.parametrize("name", PAPERS)
+def test_parameters_are_read_not_retyped(name):
+    "start_run reads the declared parameters itself, and list-valued parameters are lists, not comma strings parsed by hand."
+    nb = nbformat.read(find_notebooks()[name].path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    calls = [line for src in code for line in src.splitlines() if "start_run(" in line and not line.lstrip().startswith(("from", "import"))]
+    assert calls and not any("params=" in line for line in calls), f"{name}: call start_run({name!r}, device=...) without params=: {calls}"
+    by_hand = [line.strip() for src in code for line in src.splitlines() if re.search(r"\.split\(\s*['\"],['\"]\s*\)", line)]
+    assert not by_hand, f"{name}: declare list parameters as lists (e.g. sizes: list[int] = [8, 16]) instead of parsing: {by_hand}"
+    commas = [p.name for p in notebook_parameters(find_notebooks()[name].path).values()
+              if p.type == "str" and "comma" in p.help]
+    assert not commas, f"{name}: {commas} are comma-separated strings; declare them as list[...]"

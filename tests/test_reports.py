@@ -302,5 +302,7 @@ def test_numeric_parameters_declare_a_range_that_every_profile_respects(name):
     ps = notebook_parameters(info.path)
     bare = [p.name for p in ps.values() if p.type in ("int", "float") and p.range is None]
     assert not bare, f"{info.path.name}: start the comment of {bare} with its range, e.g. `# [0, inf) ...` or `# (0, 1] ...`"
+    from specnb.repro import check_value
+    for p in ps.values(): check_value(p.default, p, f" of notebook {name!r} (its default)")
     cfg = read_settings()
     for prof in profiles(cfg, _find()): resolve_params(info, prof, None, cfg)   # raises for a value out of range

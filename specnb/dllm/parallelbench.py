@@ -14,8 +14,7 @@ from typing import Sequence
 import torch
 
 from ..core import SpecnbError
-from .core import (DEPENDENT, DETERMINISTIC, OPS, Example, Factor, MaskedDiffusionLM, Policy, Threshold, TopK, Vocab,
-                              evaluate, generate, is_valid, task_group)
+from .core import (Example, Factor, MaskedDiffusionLM, Policy, Threshold, TopK, Vocab, evaluate)
 
 # %% auto #0
 __all__ = ['MAX_SHUFFLE', 'valid_answers', 'OracleDenoiser', 'total_correlation', 'one_step_success', 'exact_success',

@@ -28,7 +28,7 @@ def _interpreter_ready() -> bool:
     return isinstance(std.max, InterpretedFunction)
 
 # %% auto #0
-__all__ = ['INTERPRET', 'kernel_backend', 'dispatch', 'bench']
+__all__ = ['INTERPRET', 'kernel_backend', 'dispatch', 'force_backend', 'bench']
 
 # %% ../../nbs/kernels/10_base.ipynb #93d50977
 def kernel_backend(x: torch.Tensor | None = None, # a tensor the kernel will read (its device decides)
@@ -56,6 +56,24 @@ def dispatch(reference: Callable, kernel: Callable) -> Callable:
     call.__name__, call.__doc__ = reference.__name__.removesuffix("_torch").removesuffix("_ref"), reference.__doc__
     call.reference, call.kernel = reference, kernel
     return call
+
+# %% ../../nbs/kernels/10_base.ipynb #fb0c0a01
+from contextlib import contextmanager
+
+@contextmanager
+def force_backend(name: str | None, # 'torch', 'triton', or None to lift any override for the block
+                 ):
+    "Within the block, kernel calls use backend `name` (sets `$SPECNB_KERNELS`); the previous value is restored on exit, even on error."
+    if name is not None and (not isinstance(name, str) or name.strip().lower() not in ("torch", "triton")):
+        from specnb.core import SpecnbError
+        raise SpecnbError(f"force_backend({name!r}): use 'torch', 'triton' or None")
+    old = os.environ.get("SPECNB_KERNELS")
+    if name is None: os.environ.pop("SPECNB_KERNELS", None)
+    else: os.environ["SPECNB_KERNELS"] = name.strip().lower()
+    try: yield name
+    finally:
+        if old is None: os.environ.pop("SPECNB_KERNELS", None)
+        else: os.environ["SPECNB_KERNELS"] = old
 
 # %% ../../nbs/kernels/10_base.ipynb #0bf58a36
 def bench(fn: Callable[[], object], # the work to time

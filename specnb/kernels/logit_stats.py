@@ -11,7 +11,7 @@ from typing import NamedTuple
 import torch
 
 from ..core import SpecnbError
-from .base import HAS_TRITON, INTERPRET, triton, tl, dispatch
+from .base import HAS_TRITON, triton, tl, dispatch
 
 # %% auto #0
 __all__ = ['logit_stats', 'LogitStats', 'logit_stats_torch', 'logit_stats_triton']

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from ..core import SpecnbError
 from ..tree import SUPPORTED_MODEL_TYPES
-from .base import HAS_TRITON, INTERPRET, triton, tl, kernel_backend, dispatch, bench
+from .base import HAS_TRITON, INTERPRET, triton, tl, kernel_backend, dispatch
 
 # %% auto #0
 __all__ = ['tree_attention', 'TREE_ATTENTION_NAME', 'TREE_ATTENTION_MODEL_TYPES', 'MAX_TREE_NODES', 'tree_attention_calls',

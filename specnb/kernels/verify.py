@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from ..core import SpecnbError
-from .base import HAS_TRITON, INTERPRET, triton, tl, dispatch
+from .base import HAS_TRITON, triton, tl, dispatch
 
 # %% auto #0
 __all__ = ['verify_chain_fused', 'verify_chain_torch', 'verify_chain_triton', 'sample_verify_chain']

@@ -5,21 +5,21 @@
 # %% ../../nbs/spec/22_hydra.ipynb #092a8656
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ..core import SpecnbError, write_json, device_name
-from ..tree import Tree, TreeTemplate, check_architecture
+from ..core import SpecnbError
+from ..tree import Tree, TreeTemplate
 from ..decode import Proposal, StepResult, Generation, TypicalVerifier, generate
+from ..data import sample_batch
+from ..fit import FitResult, fit
 from .. import zoo
 
 # %% auto #0
-__all__ = ['BENCH_TREE_NODES', 'ResBlock', 'MedusaHeads', 'hydra_input', 'HydraHeads', 'shifted_path_embeddings',
+__all__ = ['HEAD_CLASSES', 'BENCH_TREE_NODES', 'ResBlock', 'MedusaHeads', 'hydra_input', 'HydraHeads', 'shifted_path_embeddings',
            'head_logits_teacher_forced', 'hidden_dataset', 'distill_loss', 'head_accuracy', 'train_heads', 'heads_dir',
            'save_heads', 'load_heads', 'MedusaDrafter', 'HydraDrafter', 'generate_typical', 'default_choices']
 
@@ -122,7 +122,7 @@ def head_logits_teacher_forced(heads, # MedusaHeads or HydraHeads
 # %% ../../nbs/spec/22_hydra.ipynb #e00bdf5f
 @torch.no_grad()
 def hidden_dataset(target, # the frozen target (HF Llama family)
-                   streams: dict[str, torch.Tensor], # `zoo.token_streams` output
+                   streams: dict[str, torch.Tensor], # `specnb.data.token_streams` output
                    n_windows: int, # training windows
                    seq_len: int = 128, # tokens per window
                    seed: int = 0,
@@ -132,7 +132,7 @@ def hidden_dataset(target, # the frozen target (HF Llama family)
     g = torch.Generator().manual_seed(seed)
     xs, hs = [], []
     for s in range(0, n_windows, batch):
-        x = zoo.sample_batch(streams, min(batch, n_windows - s), seq_len, g)
+        x = sample_batch(streams, min(batch, n_windows - s), seq_len, g)
         hs.append(target.get_decoder()(input_ids=x.to(target.device)).last_hidden_state.half().cpu()); xs.append(x)
     return {"x": torch.cat(xs), "h": torch.cat(hs)}
 
@@ -171,76 +171,89 @@ def head_accuracy(heads, target, data: dict, # `hidden_dataset` output (held-out
     return (hits / count[:, None]).tolist()
 
 # %% ../../nbs/spec/22_hydra.ipynb #c9564b30
+HEAD_CLASSES = {"medusa": MedusaHeads, "hydra": HydraHeads}
+
+def _head_class(kind: str):
+    if kind not in HEAD_CLASSES: raise SpecnbError(f"unknown kind of draft heads {kind!r}; use one of {', '.join(HEAD_CLASSES)}")
+    return HEAD_CLASSES[kind]
+
 def train_heads(kind: str, # "medusa" or "hydra"
                 target, data: dict, # frozen target and `hidden_dataset` training windows
                 steps: int = 300, batch: int = 16, lr: float = 2e-3, warmup: int = 20,
                 n_heads: int = 4, n_layers: int = 1, train_lm_head: bool = False, decay: float = 0.8, soft: bool = True,
-                seed: int = 0, checkpoint: str | Path | None = None, # resumable training state
-                max_minutes: float | None = None, log_every: int = 25, progress=print,
-               ) -> tuple[nn.Module, dict]:
-    "Train K heads of `kind` on the frozen target's hidden states (teacher forcing, distillation); (heads, state)."
+                seed: int = 0,
+                work_dir: str | Path | None = None, # checkpoints go here; a run there is resumed
+                save_every: int = 25, # steps between checkpoints
+                max_minutes: float | None = None, # stop (after a checkpoint) when this call has run this long
+                progress: bool = True,
+               ) -> tuple[nn.Module, FitResult]:
+    "Train (or resume) K heads of `kind` on the frozen target's hidden states (teacher forcing, distillation) with `fit`; (heads, FitResult)."
     torch.manual_seed(seed)
-    cls = {"medusa": MedusaHeads, "hydra": HydraHeads}[kind]
-    heads = cls(target.get_output_embeddings().weight, n_heads, n_layers, train_lm_head).to(target.device)
-    params = [p for p in heads.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
-    g = torch.Generator().manual_seed(seed)
-    state = {"step": 0, "seconds": 0.0, "losses": []}
-    ck = Path(checkpoint) if checkpoint else None
-    if ck is not None and ck.exists():
-        saved = torch.load(ck, weights_only=False)
-        heads.load_state_dict(saved["heads"]); opt.load_state_dict(saved["opt"]); state = saved["state"]; g.set_state(saved["rng"])
-    heads.train(); t0, s0 = time.perf_counter(), state["seconds"]
-    for step in range(state["step"], steps):
-        for group in opt.param_groups: group["lr"] = zoo.lr_at(step, steps, lr, warmup)
+    heads = _head_class(kind)(target.get_output_embeddings().weight, n_heads, n_layers, train_lm_head).to(target.device)
+    def batches(step, g):
         idx = torch.randint(0, len(data["x"]), (batch,), generator=g)
-        x, h = data["x"][idx].to(target.device), data["h"][idx].float().to(target.device)
-        loss, per = distill_loss(heads, target, x, h, decay, soft)
-        loss.backward(); torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step(); opt.zero_grad(set_to_none=True)
-        state["losses"].append([round(v, 4) for v in per]); state["step"] = step + 1
-        state["seconds"] = s0 + time.perf_counter() - t0
-        done = state["step"] == steps or (max_minutes is not None and (time.perf_counter() - t0) / 60 > max_minutes)
-        if ck is not None and (state["step"] % log_every == 0 or done):
-            torch.save({"heads": heads.state_dict(), "opt": opt.state_dict(), "state": state, "rng": g.get_state()}, ck.with_suffix(".tmp"))
-            ck.with_suffix(".tmp").replace(ck)
-        if progress and state["step"] % log_every == 0:
-            progress(f"{kind} step {state['step']}/{steps} losses {[round(v, 3) for v in per]} {state['seconds']:.0f}s")
-        if done: break
-    heads.eval()
-    return heads, state
+        return data["x"][idx], data["h"][idx].float()                 # tokens [B, T], hidden states [B, T, D]
+    def loss_fn(heads, b):
+        loss, per = distill_loss(heads, target, *b, decay, soft)
+        return loss, [round(v, 4) for v in per]                        # the per-head losses, kept in res.records
+    res = fit(heads, batches, loss_fn, steps, lr, warmup=warmup, weight_decay=0.0, seed=seed, work_dir=work_dir,
+              save_every=save_every, max_minutes=max_minutes, progress=progress, desc=kind,
+              meta=dict(kind=kind, n_heads=n_heads, n_layers=n_layers, train_lm_head=train_lm_head, decay=decay, soft=soft, batch=batch))
+    return heads, res
 
 # %% ../../nbs/spec/22_hydra.ipynb #05f86ea1
 def heads_dir(kind: str) -> Path: return zoo.zoo_dir() / f"{kind}_heads"
 
-def save_heads(heads, info: dict, folder: str | Path | None = None) -> Path:
-    "Write heads as fp16 safetensors + train.json to `data/zoo/<kind>_heads/`."
-    from safetensors.torch import save_file
-    out = Path(folder or heads_dir(heads.kind)); out.mkdir(parents=True, exist_ok=True)
-    keep = {n for n, p in heads.named_parameters() if p.requires_grad}   # a frozen projection is the target's: not stored
-    save_file({k: v.detach().half().cpu().contiguous() for k, v in heads.state_dict().items() if k in keep}, str(out / "heads.safetensors"))
-    write_json(out / "train.json", {"kind": heads.kind, "n_heads": heads.n_heads, "n_layers": heads.n_layers,
-                                    "train_lm_head": heads.train_lm_head, **info})
-    return out
+def _load_entry(kind: str):
+    def load(folder: Path, info: dict, device, dtype, target=None) -> nn.Module:
+        "The zoo loader of kinds `medusa`/`hydra`: the heads for `target` (default: the model train.json names), on its device."
+        from safetensors.torch import load_file
+        target = zoo.target_model(info, target, device)
+        lm = target.get_output_embeddings().weight
+        missing = [k for k in ("n_heads", "n_layers", "train_lm_head") if k not in info]
+        if missing: raise SpecnbError(f"{folder / 'train.json'} does not record {', '.join(missing)} of the {kind} heads")
+        heads = _head_class(kind)(lm, info["n_heads"], info["n_layers"], info["train_lm_head"])
+        sd = load_file(str(folder / "heads.safetensors"))
+        want = {n: p for n, p in heads.named_parameters() if p.requires_grad}
+        bad = [k for k in want if k not in sd or sd[k].shape != want[k].shape]
+        if bad: raise SpecnbError(f"{kind} heads in {folder} do not fit this target (hidden {lm.shape[1]}, vocab {lm.shape[0]}): "
+                                  f"mismatched {bad[:3]}; heads are trained per target model")
+        heads.load_state_dict({k: v.float() for k, v in sd.items()}, strict=False)
+        return heads.to(lm.device, dtype).eval()
+    return load
+
+def _save_entry(kind: str):
+    def save(heads, folder: Path) -> dict:
+        "The zoo saver of kinds `medusa`/`hydra`: the trained weights as fp16 heads.safetensors (+ the shape, for train.json)."
+        from safetensors.torch import save_file
+        if not isinstance(heads, _head_class(kind)): raise SpecnbError(f"a {kind} entry is saved from {_head_class(kind).__name__}, not {type(heads).__name__}")
+        keep = {n for n, p in heads.named_parameters() if p.requires_grad}   # a frozen projection is the target's: not stored
+        save_file({k: v.detach().half().cpu().contiguous() for k, v in heads.state_dict().items() if k in keep}, str(folder / "heads.safetensors"))
+        return {"n_heads": heads.n_heads, "n_layers": heads.n_layers, "train_lm_head": heads.train_lm_head}
+    return save
+
+for _kind in HEAD_CLASSES:
+    zoo.register_kind(_kind, _load_entry(_kind), _save_entry(_kind), files=("heads.safetensors",),
+                      doc=f"{_kind} draft heads (specnb.spec.hydra.{HEAD_CLASSES[_kind].__name__}) for their target: the heads, on the target's device",
+                      retrain="specnb.spec.hydra.train_heads, or nbs/spec/22_hydra.ipynb with retrain=True")
+
+def save_heads(heads, # trained MedusaHeads / HydraHeads
+               info: dict, # the train.json record (target, recipe, held-out accuracies...)
+               folder: str | Path | None = None, # default data/zoo/<kind>_heads
+              ) -> Path:
+    "Write heads as a zoo entry (`zoo.save`, kind `heads.kind`): fp16 safetensors + train.json."
+    return zoo.save(heads, f"{heads.kind}_heads", info, kind=heads.kind, folder=folder)
 
 def load_heads(kind: str, # "medusa" or "hydra"
                target, # the target the heads were trained on (shapes are checked)
-               folder: str | Path | None = None) -> nn.Module:
-    "Load shipped heads for `target`, in fp32 on the target's device."
-    from safetensors.torch import load_file
+               folder: str | Path | None = None, # default the shipped data/zoo/<kind>_heads
+              ) -> nn.Module:
+    "Load trained heads for `target` through the zoo, in fp32 on the target's device."
+    _head_class(kind)
     folder = Path(folder or heads_dir(kind))
-    if not (folder / "train.json").exists():
+    if not (folder / "train.json").is_file():
         raise SpecnbError(f"no trained {kind} heads in {folder}; train them with the hydra notebook (retrain=True)")
-    info = json.loads((folder / "train.json").read_text())
-    lm = target.get_output_embeddings().weight
-    heads = {"medusa": MedusaHeads, "hydra": HydraHeads}[kind](lm, info["n_heads"], info["n_layers"], info["train_lm_head"])
-    sd = load_file(str(folder / "heads.safetensors"))
-    want = {n: p for n, p in heads.named_parameters() if p.requires_grad}
-    bad = [k for k in want if k not in sd or sd[k].shape != want[k].shape]
-    if bad: raise SpecnbError(f"{kind} heads in {folder} do not fit this target (hidden {lm.shape[1]}, vocab {lm.shape[0]}): "
-                              f"mismatched {bad[:3]}; heads are trained per target model")
-    heads.load_state_dict({k: v.float() for k, v in sd.items()}, strict=False)
-    return heads.to(lm.device).eval()
+    return zoo.load_folder(folder, kind=kind, target=target)
 
 # %% ../../nbs/spec/22_hydra.ipynb #78570ea7
 class _HeadDrafter:
@@ -316,8 +329,8 @@ def default_choices(n_nodes: int = BENCH_TREE_NODES, # draft nodes
                     folder: str | Path | None = None) -> list[list[int]]:
     "The sparse tree built from the shipped MEDUSA heads' held-out rank accuracies (the same tree serves Hydra)."
     folder = Path(folder or heads_dir("medusa"))
-    if not (folder / "train.json").exists(): raise SpecnbError(f"no trained medusa heads in {folder}; run the hydra notebook with retrain=True")
-    return TreeTemplate.best_first(json.loads((folder / "train.json").read_text())["heldout_rank_acc"], n_nodes).choices
+    if not (folder / "train.json").is_file(): raise SpecnbError(f"no trained medusa heads in {folder}; run the hydra notebook with retrain=True")
+    return TreeTemplate.best_first(zoo.read_info(folder)["heldout_rank_acc"], n_nodes).choices
 
 def _bench_setup(kind: str):
     def setup(target, draft=None):

@@ -5,7 +5,6 @@
 # %% ../../nbs/spec/21_kangaroo.ipynb #9b62469b
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import torch
@@ -13,24 +12,28 @@ import torch.nn as nn
 import torch.nn.functional as F
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
-from ..core import SpecnbError, device_name, write_json, resolve_device
+from ..core import SpecnbError, device_name
 from ..cache import new_cache, crop
 from ..tree import Tree, check_architecture
 from ..decode import Proposal, Generation, generate, vocab_size
 from ..layers import causal_mask, run_layers, embed
 from ..kernels.head_confidence import head_confidence
+from ..data import build_documents, token_streams, sample_batch
+from ..fit import fit, loss_curve
 from .. import zoo
 
 # %% auto #0
-__all__ = ['BENCH_SETTINGS', 'KangarooAdapter', 'KangarooDecoder', 'adapter_agreement', 'train_adapter', 'adapter_dir',
-           'save_adapter', 'load_adapter']
+__all__ = ['BENCH_SETTINGS', 'KangarooAdapter', 'KangarooDecoder', 'adapter_agreement', 'adapter_loss', 'train_adapter',
+           'adapter_dir', 'save_adapter', 'load_adapter']
 
 # %% ../../nbs/spec/21_kangaroo.ipynb #6cbb8cee
 class KangarooAdapter(nn.Module):
     "Kangaroo's adapter: x + Attn(RMSNorm(x)), then RMSNorm; read by the target's LM head."
-    def __init__(self, hidden: int, n_heads: int, n_kv_heads: int, eps: float = 1e-6):
+    def __init__(self, hidden: int, n_heads: int, n_kv_heads: int, eps: float = 1e-6,
+                 exit_layer: int | None = None, # ℓ, the target layer it reads (recorded when saved)
+                ):
         super().__init__()
-        self.n_heads, self.n_kv, self.hd = n_heads, n_kv_heads, hidden // n_heads
+        self.n_heads, self.n_kv, self.hd, self.exit_layer = n_heads, n_kv_heads, hidden // n_heads, exit_layer
         self.norm_in, self.norm_out = nn.RMSNorm(hidden, eps=eps), nn.RMSNorm(hidden, eps=eps)
         self.q = nn.Linear(hidden, n_heads * self.hd, bias=False)
         self.k = nn.Linear(hidden, n_kv_heads * self.hd, bias=False)
@@ -41,7 +44,7 @@ class KangarooAdapter(nn.Module):
     def for_model(cls, model, exit_layer: int) -> "KangarooAdapter":
         "An adapter shaped like `model`'s attention, initialised from its layer `exit_layer` and final norm."
         c = model.config
-        a = cls(c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.rms_norm_eps)
+        a = cls(c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.rms_norm_eps, exit_layer)
         base = model.get_decoder(); att = base.layers[exit_layer].self_attn
         with torch.no_grad():
             for mine, theirs in ((a.q, att.q_proj), (a.k, att.k_proj), (a.v, att.v_proj), (a.o, att.o_proj)):
@@ -164,38 +167,39 @@ def adapter_agreement(model, adapter: KangarooAdapter | None, exit_layer: int, b
             hit += (model.lm_head(y).argmax(-1) == out.logits.argmax(-1)).sum().item(); total += x.numel()
     return hit / total
 
+def adapter_loss(model, # the frozen target
+                 adapter: KangarooAdapter, # reads the target's layer `adapter.exit_layer`
+                 x: torch.Tensor, # token ids [B, T]
+                ) -> torch.Tensor:
+    "Soft cross-entropy of the adapter's next-token distribution (through the target's LM head) to the target's own."
+    with torch.no_grad():
+        out = model(x, output_hidden_states=True)
+        h, p = out.hidden_states[adapter.exit_layer], out.logits.float().softmax(-1)   # [B, T, D], [B, T, V]
+    y, _ = adapter(h, model.get_decoder().rotary_emb(h, torch.arange(x.shape[1], device=h.device)[None]))
+    return -(p * F.log_softmax(model.lm_head(y).float(), -1)).sum(-1).mean()
+
 def train_adapter(model, tokenizer, # the frozen target and its tokenizer
                   exit_layer: int = 2, steps: int = 600, batch: int = 16, seq_len: int = 128, lr: float = 1e-3,
-                  warmup: int = 50, seed: int = 0, n_generated: int = 4000, progress: bool = True,
+                  warmup: int = 50, seed: int = 0, n_generated: int = 4000,
+                  work_dir: str | Path | None = None, # checkpoints go here; a run there is resumed
+                  save_every: int = 100, # steps between checkpoints
+                  max_minutes: float | None = None, # stop (after a checkpoint) when this call has run this long
+                  progress: bool = True,
                  ) -> tuple[KangarooAdapter, dict]:
-    "Train a Kangaroo adapter on the zoo's training split; returns it and a `train.json`-style record."
-    from tqdm.auto import tqdm
-    t0 = time.time()
-    train, test = zoo.build_documents(n_generated=n_generated, seed=seed)
-    streams = zoo.token_streams(tokenizer, train)
-    g = torch.Generator().manual_seed(seed)
+    "Train (or resume) a Kangaroo adapter on the zoo's training split with `fit`; returns it and a `train.json`-style record."
+    train, test = build_documents(n_generated=n_generated, seed=seed)
+    streams = token_streams(tokenizer, train)
     model.requires_grad_(False)
-    adapter = KangarooAdapter.for_model(model, exit_layer).train()
-    opt = torch.optim.AdamW(adapter.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
-    base, losses = model.get_decoder(), []
-    for step in tqdm(range(steps), desc="adapter", disable=not progress):
-        for grp in opt.param_groups: grp["lr"] = zoo.lr_at(step, steps, lr, warmup)
-        x = zoo.sample_batch(streams, batch, seq_len, g).to(model.device)    # [B, T]
-        with torch.no_grad():
-            out = model(x, output_hidden_states=True)
-            h, p = out.hidden_states[exit_layer], out.logits.float().softmax(-1)   # [B, T, D], [B, T, V]
-        y, _ = adapter(h, base.rotary_emb(h, torch.arange(seq_len, device=h.device)[None]))
-        loss = -(p * F.log_softmax(model.lm_head(y).float(), -1)).sum(-1).mean()
-        opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(adapter.parameters(), 1.0); opt.step()
-        losses.append(loss.item())
-    adapter.eval()
-    held_streams, hg = zoo.token_streams(tokenizer, {c: [a + b for a, b in v] for c, v in test.items()}), torch.Generator().manual_seed(seed + 1)
-    held = [zoo.sample_batch(held_streams, 8, seq_len, hg).to(model.device) for _ in range(4)]   # 4 different held-out batches
+    adapter = KangarooAdapter.for_model(model, exit_layer)
+    res = fit(adapter, lambda step, g: sample_batch(streams, batch, seq_len, g),     # [B, T] token ids
+              lambda a, x: adapter_loss(model, a, x), steps, lr, warmup=warmup, weight_decay=0.0, seed=seed,
+              work_dir=work_dir, save_every=save_every, max_minutes=max_minutes, progress=progress, desc="adapter")
+    held_streams, hg = token_streams(tokenizer, {c: [a + b for a, b in v] for c, v in test.items()}), torch.Generator().manual_seed(seed + 1)
+    held = [sample_batch(held_streams, 8, seq_len, hg).to(model.device) for _ in range(4)]   # 4 different held-out batches
     info = {"recipe": dict(exit_layer=exit_layer, steps=steps, batch=batch, seq_len=seq_len, lr=lr, warmup=warmup, seed=seed,
                            loss="soft cross-entropy to the target's next-token distribution", init="target layer ℓ attention + final norm"),
-            "parameters": sum(p.numel() for p in adapter.parameters()), "train_seconds": round(time.time() - t0, 1),
-            "machine": device_name(model.device), "loss_every_25_steps": [round(sum(losses[i:i + 25]) / len(losses[i:i + 25]), 4)
-                                                                          for i in range(0, len(losses), 25)],
+            "steps": res.step, "parameters": sum(p.numel() for p in adapter.parameters()), "train_seconds": round(res.seconds, 1),
+            "machine": device_name(model.device), "loss_every_25_steps": loss_curve(res.losses, 25),
             "heldout_top1_agreement": {"adapter": adapter_agreement(model, adapter, exit_layer, held),
                                        "raw_early_exit": adapter_agreement(model, None, exit_layer, held)}}
     return adapter, info
@@ -203,27 +207,48 @@ def train_adapter(model, tokenizer, # the frozen target and its tokenizer
 # %% ../../nbs/spec/21_kangaroo.ipynb #9446b953
 def adapter_dir() -> Path: return zoo.zoo_dir() / "kangaroo_adapter"
 
-def save_adapter(adapter: KangarooAdapter, info: dict, folder: str | Path | None = None) -> Path:
-    from safetensors.torch import save_file
-    folder = Path(folder or adapter_dir()); folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in adapter.state_dict().items()}, str(folder / "adapter.safetensors"))
-    write_json(folder / "train.json", info)
-    return folder
-
-def load_adapter(model, folder: str | Path | None = None) -> tuple[KangarooAdapter, dict]:
-    "The shipped adapter for `model` (the zoo target) and its `train.json`."
-    import json
+def _load_entry(folder: Path, info: dict, device, dtype, target=None) -> KangarooAdapter:
+    "The zoo loader of kind `kangaroo_adapter`: the adapter, on `target` (default: the model its train.json names), in its dtype."
     from safetensors.torch import load_file
-    folder = Path(folder or adapter_dir())
-    f = folder / "adapter.safetensors"
-    if not f.exists(): raise SpecnbError(f"no Kangaroo adapter in {folder}; train one with retrain=True in nbs/spec/21_kangaroo.ipynb")
-    info = json.loads((folder / "train.json").read_text())
-    adapter = KangarooAdapter.for_model(model, info["recipe"]["exit_layer"])
-    try: adapter.load_state_dict(load_file(str(f)))
+    model = zoo.target_model(info, target, device)
+    ell = info.get("recipe", {}).get("exit_layer")
+    if not isinstance(ell, int): raise SpecnbError(f"{folder / 'train.json'} does not record the adapter's exit layer (recipe.exit_layer)")
+    check_architecture(model)
+    if not 1 <= ell < model.config.num_hidden_layers:
+        raise SpecnbError(f"the Kangaroo adapter in {folder} reads layer {ell}, which a {model.config.num_hidden_layers}-layer model does not have")
+    adapter = KangarooAdapter.for_model(model, ell)
+    try: adapter.load_state_dict(load_file(str(folder / "adapter.safetensors")))
     except Exception as e:
-        raise SpecnbError(f"the Kangaroo adapter in {folder} does not fit this model or is corrupt ({type(e).__name__}); "
-                          "restore it with `git checkout -- data/zoo` or retrain it") from None
-    return adapter.to(model.device).eval(), info
+        raise SpecnbError(f"the Kangaroo adapter in {folder} does not fit this model or is corrupt ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0][:120] if str(e) else ''}); adapters are trained per target model") from None
+    return adapter.to(model.device).eval()
+
+def _save_entry(adapter: KangarooAdapter, folder: Path) -> dict:
+    "The zoo saver of kind `kangaroo_adapter`: adapter.safetensors (+ the exit layer, for train.json)."
+    from safetensors.torch import save_file
+    if not isinstance(adapter, KangarooAdapter): raise SpecnbError(f"a kangaroo_adapter entry is saved from a KangarooAdapter, not {type(adapter).__name__}")
+    save_file({k: v.detach().cpu().contiguous() for k, v in adapter.state_dict().items()}, str(folder / "adapter.safetensors"))
+    return {"recipe": {"exit_layer": adapter.exit_layer}} if adapter.exit_layer is not None else {}
+
+zoo.register_kind("kangaroo_adapter", _load_entry, _save_entry, files=("adapter.safetensors",),
+                  doc="Kangaroo's adapter (specnb.spec.kangaroo.KangarooAdapter) for its target: the adapter, on the target's device",
+                  retrain="specnb.spec.kangaroo.train_adapter, or nbs/spec/21_kangaroo.ipynb with retrain=True")
+
+def save_adapter(adapter: KangarooAdapter, # trained, with its `exit_layer`
+                 info: dict, # the train.json record (recipe with exit_layer, target, loss curve, metrics...)
+                 folder: str | Path | None = None, # default data/zoo/kangaroo_adapter
+                ) -> Path:
+    "Write the adapter as a zoo entry (`zoo.save`, kind `kangaroo_adapter`)."
+    return zoo.save(adapter, "kangaroo_adapter", info, kind="kangaroo_adapter", folder=folder)
+
+def load_adapter(model, # the target the adapter was trained on (shapes are checked)
+                 folder: str | Path | None = None, # default the shipped data/zoo/kangaroo_adapter
+                ) -> tuple[KangarooAdapter, dict]:
+    "The adapter for `model` (default: the shipped one for the zoo target) and its `train.json`."
+    folder = Path(folder or adapter_dir())
+    if not folder.is_dir(): raise SpecnbError(f"no Kangaroo adapter in {folder}; train one with retrain=True in nbs/spec/21_kangaroo.ipynb")
+    adapter = zoo.load_folder(folder, device=model.device, kind="kangaroo_adapter", target=model)
+    return adapter, zoo.read_info(folder)
 
 # %% ../../nbs/spec/21_kangaroo.ipynb #c776cb98
 BENCH_SETTINGS = dict(gamma=6, threshold=0.3)   # from the threshold sweep above (cpu profile), for the shipped adapter

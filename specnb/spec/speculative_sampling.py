@@ -5,7 +5,6 @@
 # %% ../../nbs/spec/20_speculative_sampling.ipynb #a8c650ab
 from __future__ import annotations
 
-import math
 
 import torch
 
@@ -14,8 +13,8 @@ __all__ = ['BigramLM', 'speculative_step', 'speculative_sample', 'expected_token
            'unigram_pair', 'simulate_tokens_per_step', 'hf_probs']
 
 # %% ../../nbs/spec/20_speculative_sampling.ipynb #601c54c4
-from ..core import SpecnbError
-from ..sampling import acceptance_rate, residual_distribution, verify_chain
+from ..core import SampledDraws, SpecnbError
+from ..sampling import verify_chain
 
 # %% ../../nbs/spec/20_speculative_sampling.ipynb #4183fbbe
 class BigramLM:

@@ -117,18 +117,17 @@ class TokenRecyclingDrafter:
                  rank_probs=DEFAULT_RANK_PROBS, # rank acceptance rates used to grow the default template
                  reset_each_prompt: bool = False, # True: start every prompt from a cold (zero) matrix
                  prompt_bigrams: bool = False, # True: also seed M with the prompt's successors (not in the paper)
-                 keep_log: bool = False, # True: keep every step's tree and accepted path in `log` (for the explorer)
                 ):
         if k < 1: raise SpecnbError(f"k must be at least 1, got {k}")
         probs = tuple(rank_probs[:k]) + (1e-3,) * max(0, k - len(rank_probs))
         self.template = TreeTemplate(choices) if choices is not None else TreeTemplate.best_first(probs, n_nodes)
         if self.template.n_nodes < 1: raise SpecnbError("the template needs at least one node")
         if max(self.template.ranks) >= k: raise SpecnbError(f"template ranks must lie in 0..{k - 1} (the columns of M); got {max(self.template.ranks)}")
-        self.k, self.reset_each_prompt, self.prompt_bigrams, self.keep_log = k, reset_each_prompt, prompt_bigrams, keep_log
+        self.k, self.reset_each_prompt, self.prompt_bigrams = k, reset_each_prompt, prompt_bigrams
         self.choices, self.parents = self.template.choices, self.template.parents
         self.ranks = torch.tensor(self.template.ranks)                  # [N] rank of each node in its parent's row
         self.level_nodes = [torch.tensor(lv) for lv in self.template.levels]
-        self.M, self.prompts_seen, self.log = None, 0, []
+        self.M, self.prompts_seen = None, 0
         self.rank_hits = torch.zeros(k + 1, dtype=torch.long)          # accepted-path tokens found at rank r of M (k: not in M)
 
     @property
@@ -175,8 +174,6 @@ class TokenRecyclingDrafter:
         hits = self.M[toks[path]] == nxt[:, None].to(self.M.dtype)     # [P, k], before the update
         rank = torch.where(hits.any(1), hits.int().argmax(1), self.k)
         self.rank_hits += torch.bincount(rank.cpu(), minlength=self.k + 1)
-        if self.keep_log: self.log.append(dict(parents=list(tree.parents), tokens=tree.tokens.tolist(), path=list(path),
-                                               new_tokens=list(result.new_tokens)))
         recycle_topk(self.M, result.target_logits, toks)               # step 4: every scored node's row
 
     def rank_probs(self) -> list[float]:
