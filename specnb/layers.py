@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import torch
 
 from .core import SpecnbError
-from .cache import cache_kwarg
+from .cache import cache_kwarg, crop
 from .tree import Tree, check_architecture
 
 # %% auto #0
@@ -91,7 +91,5 @@ def run_with_inserted(model, # a Hugging Face Llama-family causal LM
     T = h.shape[1]
     keep = [cache.get_seq_length(i) + T for i in range(start, stop)]
     out = run_layers(model, torch.cat([h, extra.to(h)], 1), cache, start, stop)
-    for i, n in zip(range(start, stop), keep):                      # drop the pseudo positions' keys and values
-        layer = cache.layers[i]
-        layer.keys, layer.values = layer.keys[..., :n, :], layer.values[..., :n, :]
+    for i, n in zip(range(start, stop), keep): crop(cache, n, [i])  # drop the pseudo positions' keys and values
     return out[:, :T], out[:, T:]
