@@ -401,6 +401,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'specnb.layers.run_with_inserted': ('layers.html#run_with_inserted', 'specnb/layers.py')},
             'specnb.repro': { 'specnb.repro.NotebookInfo': ('repro.html#notebookinfo', 'specnb/repro.py'),
                               'specnb.repro.RunResult': ('repro.html#runresult', 'specnb/repro.py'),
+                              'specnb.repro._KernelDeathNoise': ('repro.html#_kerneldeathnoise', 'specnb/repro.py'),
+                              'specnb.repro._KernelDeathNoise.filter': ('repro.html#_kerneldeathnoise.filter', 'specnb/repro.py'),
                               'specnb.repro._alive': ('repro.html#_alive', 'specnb/repro.py'),
                               'specnb.repro._as_a_command': ('repro.html#_as_a_command', 'specnb/repro.py'),
                               'specnb.repro._card': ('repro.html#_card', 'specnb/repro.py'),

@@ -14,6 +14,7 @@ import difflib
 import html
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -767,12 +768,21 @@ def cmd_scoreboard(args) -> int:
 
 def _interrupt(signum, frame): raise KeyboardInterrupt
 
+class _KernelDeathNoise(logging.Filter):
+    "Drops asyncio's 'Task exception was never retrieved' for tasks that died with a killed kernel; everything else passes."
+    def filter(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (exc is not None and type(exc).__module__.split(".")[0] in ("nbclient", "jupyter_client", "zmq"))
+
+_NOISE = _KernelDeathNoise()
+
 @contextlib.contextmanager
 def _as_a_command():
     "While `specnb reproduce` runs: SIGTERM (`kill PID`, a cancelled CI job) acts like Ctrl-C, and papermill's and asyncio's own log lines (a dead kernel, a task that died with it) stay out of the terminal, since every failure is reported by `reproduce`."
-    import gc, logging, signal, threading
+    import gc, signal, threading
     loggers = [logging.getLogger(n) for n in ("papermill", "asyncio")]
     levels = [lg.level for lg in loggers]
+    if _NOISE not in loggers[1].filters: loggers[1].addFilter(_NOISE)   # stays: such a task may be collected only at exit
     for lg in loggers: lg.setLevel(logging.CRITICAL)
     main_thread = threading.current_thread() is threading.main_thread()
     old = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
