@@ -534,11 +534,16 @@ zoo.register_kind("mdm", _load_entry, _save_entry, files=("mdm_config.json", "mo
                   doc="a masked-diffusion LM (specnb.dllm.core.MaskedDiffusionLM): (model, Vocab)",
                   retrain="specnb.dllm.core.train_mdm, or nbs/dllm/30_masked_diffusion.ipynb with retrain=True")
 
-def load_mdm(path: str | Path | None = None, # a folder written by save_mdm or zoo.save; default the shipped data/zoo/mdm
+def load_mdm(model: str | Path | None = None, # a zoo entry of kind mdm ("mdm"), or a folder written by save_mdm or zoo.save; default "mdm"
              device: str | torch.device = "cpu", # where to put the model
             ) -> MaskedDiffusionLM:
     "The tiny masked-diffusion model, in eval mode (`zoo.load('mdm')` without the Vocab); clear errors for a missing or corrupt checkpoint."
-    return zoo.load_folder(Path(path) if path else zoo.zoo_dir() / MDM_NAME, device=device, kind="mdm")[0]
+    name = str(model or MDM_NAME)
+    if name.startswith("hf:"):
+        raise SpecnbError(f"model={name!r}: hf: loads Hugging Face causal LMs; the dLLM notebooks decode specnb's MaskedDiffusionLM. "
+                          f"Pass a zoo entry ({MDM_NAME!r}) or a folder written by specnb.dllm.core.save_mdm")
+    folder = zoo.zoo_dir() / name if "/" not in name and (zoo.zoo_dir() / name).is_dir() else Path(name)
+    return zoo.load_folder(folder, device=device, kind="mdm")[0]
 
 def train_mdm(out: str | Path, # checkpoint folder; a run there is resumed
               steps: int = 4000, # optimiser steps
