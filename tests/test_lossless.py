@@ -58,7 +58,7 @@ def test_greedy_token_identical(models, name):
     assert tokens > forwards                                        # fewer target forwards than tokens
 
 
-PAPER_METHODS = ["kangaroo", "medusa", "hydra", "token_recycling"]
+PAPER_METHODS = ["kangaroo", "medusa", "hydra", "token_recycling", "swift"]
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +192,21 @@ def test_bug_report_case_is_exact(pair6):
     tv = total_variation(completed, target_law(target, 3, **s))
     assert tv < 1e-12, tv
     assert max(map(len, exact_distribution(program))) >= 2          # some first steps do accept drafts
+
+
+@pytest.mark.parametrize("setting", ["T=1", "T=0.8,top_k=2", "T=0.9,top_k=3,top_p=0.8"])
+def test_swift_samples_exactly(setting):
+    """SWIFT drafts with the target's own layers (a 4-layer float64 Llama, one middle attention and one middle MLP
+    skipped), candidates drawn without replacement from the skipped model: the law of the first 3 tokens is the target's."""
+    from specnb.spec.swift import SkipSet, SwiftDrafter
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=V6, hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
+                      num_key_value_heads=2, max_position_embeddings=64)
+    target = LlamaForCausalLM(cfg).eval().double()
+    with torch.no_grad(): target.lm_head.weight.mul_(6)
+    s = SETTINGS[setting]
+    make = lambda: SwiftDrafter(target, skip=SkipSet({1}, {2}), optimise=False, max_draft=2, stop_threshold=0.0,
+                                sampling_widths=((0.7, 1), (0.0, 2)))
+    dist = exact_distribution(lambda d: tuple(generate(target, PROMPT6, make(), max_new_tokens=3, draws=d, eos_token_id=False, **s).tokens))
+    tv = total_variation(dist, target_law(target, 3, **s))
+    assert tv < 1e-12, f"swift {setting}: total variation {tv:.3g}"
