@@ -19,9 +19,9 @@ from . import zoo
 
 # %% auto #0
 __all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'WARMUP_PROMPT', 'PAPER_METHODS', 'bench_path', 'build_prompts',
-           'load_prompts', 'BenchMethod', 'register_method', 'all_methods', 'needs_draft', 'ForwardCounter',
-           'run_method', 'run_bench', 'summarize', 'plot', 'bench_json', 'check_bench_args', 'cmd_bench',
-           'add_bench_parser']
+           'load_prompts', 'BenchMethod', 'register_method', 'drafter_runner', 'all_methods', 'needs_draft',
+           'ForwardCounter', 'run_method', 'run_bench', 'summarize', 'plot', 'bench_json', 'check_bench_args',
+           'cmd_bench', 'add_bench_parser']
 
 # %% ../nbs/07_bench.ipynb #7e3022cf
 BENCH_CATEGORIES = ("prose", "translation", "extraction", "qa", "math", "copy", "code")
@@ -69,6 +69,15 @@ PAPER_METHODS: dict[str, BenchMethod] = {}
 def register_method(name: str, setup: Callable, needs_draft: bool = False, doc: str = "") -> None:
     "Add a method to `specnb bench` (paper modules call this at import)."
     PAPER_METHODS[name] = BenchMethod(name, setup, needs_draft, doc)
+
+def drafter_runner(target, # the bench's target
+                   drafter, # one drafter for the whole bench: its state (tables, search, matrices) persists across prompts
+                  ) -> Callable:
+    "What a paper method's `setup` returns for a stateful drafter: `run(ids, max_new_tokens, eos_token_id)`, with `run.drafter`."
+    def run(ids, max_new_tokens, eos_token_id):
+        return generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id)
+    run.drafter = drafter
+    return run
 
 def all_methods() -> list[str]:
     "The built-in methods and every method registered by a `specnb.spec` module (imported here to register)."

@@ -9,9 +9,9 @@ import torch
 
 from ..core import SpecnbError
 from ..tree import Tree, TreeTemplate
-from ..decode import Proposal, StepResult, generate
+from ..decode import Proposal, StepResult
 from ..kernels.base import HAS_TRITON, triton, tl, dispatch
-from ..bench import register_method
+from ..bench import drafter_runner, register_method
 
 # %% auto #0
 __all__ = ['DEFAULT_RANK_PROBS', 'recycle_topk', 'last_occurrence', 'recycle_topk_torch', 'recycle_topk_triton',
@@ -184,11 +184,7 @@ class TokenRecyclingDrafter:
 def _setup_token_recycling(target, draft=None, # the bench's models (the draft is unused)
                            k: int = 8, n_nodes: int = 16):
     "MiniSpecBench method: one Token Recycling drafter kept across every prompt of the bench."
-    drafter = TokenRecyclingDrafter(k=k, n_nodes=n_nodes)
-    def run(ids, max_new_tokens, eos_token_id):
-        return generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id)
-    run.drafter = drafter
-    return run
+    return drafter_runner(target, TokenRecyclingDrafter(k=k, n_nodes=n_nodes))
 
 register_method("token_recycling", _setup_token_recycling,
                 doc="Token Recycling (Luo et al. 2025): adjacency matrix of the target's top-8 successors, 16-node best-first tree, kept across prompts")
