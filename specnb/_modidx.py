@@ -495,6 +495,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'specnb.spec.aded.TrigramMatrix.reset': ('spec/aded.html#trigrammatrix.reset', 'specnb/spec/aded.py'),
                                   'specnb.spec.aded.TrigramMatrix.row': ('spec/aded.html#trigrammatrix.row', 'specnb/spec/aded.py'),
                                   'specnb.spec.aded.TrigramMatrix.update': ('spec/aded.html#trigrammatrix.update', 'specnb/spec/aded.py'),
+                                  'specnb.spec.aded._exploration': ('spec/aded.html#_exploration', 'specnb/spec/aded.py'),
                                   'specnb.spec.aded._pick': ('spec/aded.html#_pick', 'specnb/spec/aded.py'),
                                   'specnb.spec.aded._setup_aded': ('spec/aded.html#_setup_aded', 'specnb/spec/aded.py'),
                                   'specnb.spec.aded._weight': ('spec/aded.html#_weight', 'specnb/spec/aded.py'),

@@ -18,7 +18,7 @@ import torch
 from .core import SpecnbError, source_root
 
 # %% auto #0
-__all__ = ['CATEGORIES', 'EOS', 'MIXTURE', 'data_dir', 'ship_shakespeare', 'shakespeare_works', 'stdlib_sources',
+__all__ = ['CATEGORIES', 'N_GENERATED', 'EOS', 'MIXTURE', 'data_dir', 'ship_shakespeare', 'shakespeare_works', 'stdlib_sources',
            'addition_example', 'parse_answer', 'make_world', 'world', 'translation_example', 'extraction_example',
            'qa_example', 'fact_sheet', 'copy_example', 'build_documents', 'documents_hash', 'train_tokenizer',
            'token_streams', 'sample_batch']
@@ -165,10 +165,12 @@ def copy_example(rng: random.Random, passages: list[str]) -> tuple[str, str]:
     return f"Passage:\n{passage}\nRepeat the passage:\n", passage + "\n"
 
 # %% ../nbs/02_data.ipynb #68d6342c
+N_GENERATED = 20_000   # generated examples per generated category in the zoo's training split
+
 def _held_out(key: str, fraction: float) -> bool:
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 2 ** 32 < fraction
 
-def build_documents(n_generated: int = 20_000, # generated examples per generated category (training split)
+def build_documents(n_generated: int = N_GENERATED, # generated examples per generated category (training split)
                     held_out: float = 0.05, # fraction of natural documents (works, modules) held out
                     n_held_out: int = 200, # generated held-out examples per generated category
                     seed: int = 0,

@@ -21,7 +21,7 @@ import torch
 
 from .core import SpecnbError, write_json, resolve_device, resolve_dtype
 from .data import (
-    CATEGORIES, MIXTURE, addition_example, build_documents, data_dir, documents_hash, parse_answer, sample_batch, token_streams,
+    CATEGORIES, MIXTURE, N_GENERATED, addition_example, build_documents, data_dir, documents_hash, parse_answer, sample_batch, token_streams,
     train_tokenizer)
 from .fit import fit, load_checkpoint, loss_curve
 
@@ -350,7 +350,7 @@ def train_zoo(work_dir: str | Path, # checkpoints and the tokenizer go here
     "Build the documents and tokenizer, then train the zoo models (resumable). Returns the data record."
     import sys
     work = Path(work_dir); work.mkdir(parents=True, exist_ok=True)
-    train, _ = build_documents(n_generated=20_000, n_held_out=200)
+    train, _ = build_documents(n_generated=N_GENERATED, n_held_out=200)
     tokdir = work / "tokenizer"
     if not tokdir.exists():
         rng = random.Random(0)

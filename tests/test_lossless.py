@@ -112,6 +112,9 @@ def pair6():
     return target, draft, heads(MedusaHeads), heads(HydraHeads)
 
 
+TREE_DRAFTERS = ["static-tree", "wide-root", "medusa", "hydra", "token-recycling", "prompt-lookup", "aded"]   # tree_drafters' keys
+
+
 def tree_drafters(draft, medusa, hydra):
     from specnb.decode import DraftModelDrafter, PromptLookupDrafter
     from specnb.spec.hydra import HydraDrafter, MedusaDrafter
@@ -119,13 +122,15 @@ def tree_drafters(draft, medusa, hydra):
     from specnb.spec.aded import AdedDrafter, TrigramMatrix
     corpus6 = TrigramMatrix.build([[1, 3, 4, 1, 3, 2, 5, 0, 1, 3, 4, 2, 4, 1, 3, 5] * 2], vocab_size=V6)
     heads_tree = [[0], [1], [2], [0, 0], [1, 0]]
-    return {"static-tree": lambda: DraftModelDrafter(draft, choices=STATIC),
-            "wide-root": lambda: DraftModelDrafter(draft, choices=[[i] for i in range(5)]),
-            "medusa": lambda: MedusaDrafter(medusa, heads_tree),
-            "hydra": lambda: HydraDrafter(hydra, heads_tree),
-            "token-recycling": lambda: TokenRecyclingDrafter(k=3, choices=[[0], [1], [2], [0, 0], [0, 1]]),
-            "prompt-lookup": lambda: PromptLookupDrafter(3, 2),
-            "aded": lambda: AdedDrafter(corpus6, iterations=30, top=4, max_nodes=6)}
+    drafters = {"static-tree": lambda: DraftModelDrafter(draft, choices=STATIC),
+                "wide-root": lambda: DraftModelDrafter(draft, choices=[[i] for i in range(5)]),
+                "medusa": lambda: MedusaDrafter(medusa, heads_tree),
+                "hydra": lambda: HydraDrafter(hydra, heads_tree),
+                "token-recycling": lambda: TokenRecyclingDrafter(k=3, choices=[[0], [1], [2], [0, 0], [0, 1]]),
+                "prompt-lookup": lambda: PromptLookupDrafter(3, 2),
+                "aded": lambda: AdedDrafter(corpus6, iterations=30, top=4, max_nodes=6)}
+    assert list(drafters) == TREE_DRAFTERS
+    return drafters
 
 
 def target_law(target, n, prefix=(), **s):
@@ -147,7 +152,7 @@ N_TOKENS = {("static-tree", "T=1"): 2, ("static-tree", "T=1,top_p=0.6"): 2, ("st
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
-@pytest.mark.parametrize("name", ["static-tree", "wide-root", "medusa", "hydra", "token-recycling", "prompt-lookup", "aded"])
+@pytest.mark.parametrize("name", TREE_DRAFTERS)
 def test_tree_drafters_sample_exactly(pair6, name, setting):
     if (name, setting) == ("wide-root", "T=1"): pytest.skip("five sampled root children at full support: too many paths to walk")
     target, draft, medusa, hydra = pair6
