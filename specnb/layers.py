@@ -10,11 +10,13 @@ from collections.abc import Iterable
 import torch
 
 from .core import SpecnbError
-from .cache import cache_kwarg, crop
+from .cache import cache_kwarg, crop, new_cache
 from .tree import Tree, check_architecture
+from .decode import Proposal, Generation, generate, vocab_size
+from .kernels.head_confidence import head_confidence
 
 # %% auto #0
-__all__ = ['causal_mask', 'block_mask', 'decoder', 'embed', 'lm_logits', 'run_layers', 'run_with_inserted']
+__all__ = ['causal_mask', 'block_mask', 'decoder', 'embed', 'lm_logits', 'run_layers', 'run_with_inserted', 'EarlyExitDecoder']
 
 # %% ../nbs/09_layers.ipynb #4986261b
 def causal_mask(T: int, # new tokens
@@ -57,6 +59,7 @@ def run_layers(model, # a Hugging Face Llama-family causal LM
                tree: Tree | None = None, # the block is this tree's nodes (ancestor mask) instead of a chain
                skip_attn: Iterable[int] = (), # layers whose attention sub-layer is skipped (no cache write)
                skip_mlp: Iterable[int] = (), # layers whose MLP sub-layer is skipped
+               mask: torch.Tensor | None = None, # an explicit bool mask [1|B, 1, T, L+T] over (cache, block) instead of the chain/tree one; pass position_ids with it
               ) -> torch.Tensor:
     "Hidden states after decoder layers [start, stop) [1, T, D], continuing the cache of those layers."
     base = decoder(model)
@@ -72,7 +75,9 @@ def run_layers(model, # a Hugging Face Llama-family causal LM
         layer = base.layers[i]
         if i not in skip_attn:
             L_i = cache.get_seq_length(i)                          # layers may differ after skipped attention
-            if L_i not in masks: masks[L_i] = block_mask(T, L_i, tree, dev)
+            if mask is not None and mask.shape[-1] != L_i + T:
+                raise SpecnbError(f"the mask covers {mask.shape[-1]} positions but layer {i} attends to {L_i} cached + {T} new")
+            if L_i not in masks: masks[L_i] = block_mask(T, L_i, tree, dev) if mask is None else mask.to(dev)
             a = layer.self_attn(hidden_states=layer.input_layernorm(h), position_embeddings=pe, attention_mask=masks[L_i],
                                 position_ids=position_ids, use_cache=True, **kw)
             h = h + (a[0] if isinstance(a, tuple) else a)
@@ -82,14 +87,106 @@ def run_layers(model, # a Hugging Face Llama-family causal LM
 
 # %% ../nbs/09_layers.ipynb #342adfdc
 def run_with_inserted(model, # a Hugging Face Llama-family causal LM
-                      h: torch.Tensor, # real hidden states entering layer `start` [1, T, D]
-                      extra: torch.Tensor, # pseudo hidden states inserted at layer `start` [1, m, D] (positions after the block)
+                      h: torch.Tensor, # real hidden states entering layer `start` [B, T, D]
+                      extra: torch.Tensor, # pseudo hidden states inserted at layer `start` [B, m, D]
                       cache, # the model's DynamicCache
                       start: int, stop: int, # the layer range [start, stop)
+                      tree: Tree | None = None, # the real block is this tree's nodes (None: a chain)
+                      attach: list[int] | None = None, # parent of each pseudo position in the joint block: < T a real node, >= T an earlier pseudo one (None: a chain after position T-1)
                      ) -> tuple[torch.Tensor, torch.Tensor]:
-    "(real outputs [1, T, D], pseudo outputs [1, m, D]) after layers [start, stop); the cache keeps the real positions only."
-    T = h.shape[1]
+    "(real outputs [B, T, D], pseudo outputs [B, m, D]) after layers [start, stop); the cache keeps the real positions only."
+    T, m = h.shape[1], extra.shape[1]
+    if tree is not None and len(tree) != T: raise SpecnbError(f"the tree has {len(tree)} nodes but the block has {T} positions")
+    attach = list(range(T - 1, T + m - 1)) if attach is None else [int(a) for a in attach]
+    if len(attach) != m or any(not -1 < a < T + i for i, a in enumerate(attach)):
+        raise SpecnbError(f"attach must give each of the {m} pseudo positions a parent among the {T} real and the earlier pseudo positions, got {attach}")
+    parents = (tree.parents if tree is not None else list(range(-1, T - 1))) + attach
+    joint = Tree(parents, torch.zeros(len(parents), dtype=torch.long))      # the tokens are never read
     keep = [cache.get_seq_length(i) + T for i in range(start, stop)]
-    out = run_layers(model, torch.cat([h, extra.to(h)], 1), cache, start, stop)
+    out = run_layers(model, torch.cat([h, extra.to(h)], 1), cache, start, stop, tree=None if joint.is_chain else joint)
     for i, n in zip(range(start, stop), keep): crop(cache, n, [i])  # drop the pseudo positions' keys and values
     return out[:, :T], out[:, T:]
+
+# %% ../nbs/09_layers.ipynb #de5683cf
+class EarlyExitDecoder:
+    "Self-speculative decoding by early exit: the first `exit_layer` layers + `draft_head` draft (until unsure), layers ℓ..L verify on the stored states."
+    name = "early-exit"                                            # in error messages
+    def __init__(self, model, # the target: a Hugging Face Llama-family causal LM
+                 exit_layer: int = 2, # ℓ
+                 gamma: int = 6, # the most drafts per step
+                 threshold: float = 0.6, # η: stop drafting when the head's confidence is below this (0: never)
+                ):
+        check_architecture(model)
+        L = model.config.num_hidden_layers
+        if not 1 <= exit_layer < L: raise SpecnbError(f"exit_layer must be in 1..{L - 1} for a {L}-layer target, got {exit_layer}")
+        if gamma < 1: raise SpecnbError(f"gamma must be at least 1, got {gamma}")
+        self.model, self.base = model, model.get_decoder()
+        self.exit_layer, self.n_layers, self.gamma, self.threshold = exit_layer, L, gamma, threshold
+        self.vocab_size, self.forwards = vocab_size(model), 0
+
+    # --- the head: what a method overrides ---------------------------------------------------------------
+    def reset_head(self) -> None: "A new sequence: clear the head's own state (if any)."
+    def draft_head(self, ids: list[int], # the tokens just run through the shallow layers (the prompt, the root or a draft)
+                   f: torch.Tensor, # their layer-ℓ states [1, T, D] (their keys and values are in the cache)
+                  ) -> tuple[int, float]:
+        "(draft token after ids[-1], its confidence): here the raw early exit, final norm + LM head on the newest state."
+        tok, conf = head_confidence(self.base.norm(f[0, -1:]), self.model.get_output_embeddings().weight)   # fused on CUDA
+        return int(tok), float(conf)
+    def commit_head(self, new_n: int) -> None: "Called after the caches were cropped to the `new_n` committed tokens (self.n is still the old count)."
+
+    # --- as a `Target`: the verifying half ---------------------------------------------------------------
+    def reset(self):
+        "A new sequence: empty caches."
+        self.cache, self.n, self.forwards = new_cache(self.model), 0, 0   # n: committed tokens in every layer
+        self.reset_head()
+
+    def _shallow(self, toks: list[int]) -> torch.Tensor:
+        "Layer-ℓ states [1, T, D] of `toks`, appended to the shallow layers' cache."
+        return run_layers(self.model, embed(self.model, torch.tensor([toks])), self.cache, 0, self.exit_layer)
+
+    def score(self, tree: Tree, pending=()) -> torch.Tensor:
+        "Logits [k+1, V] after the root and k drafts, from the deep layers run on their stored states (the pending prompt went through the shallow layers while drafting)."
+        k = len(tree) - 1
+        if not tree.is_chain: raise SpecnbError(f"a {self.name} decoder verifies the chain it drafted")
+        keep = self.n_feed + k                                     # generate may cut drafts beyond the token budget
+        if keep < self.feats.shape[1]:
+            crop(self.cache, self.n + keep, range(self.exit_layer)); self.feats = self.feats[:, :keep]
+        h = run_layers(self.model, self.feats, self.cache, self.exit_layer, self.n_layers)
+        self.hidden = self.base.norm(h[0, -(k + 1):])             # [k+1, D]
+        self.forwards += 1
+        return self.model.get_output_embeddings()(self.hidden)
+
+    def commit(self, path: list[int]) -> None:
+        new_n = self.n + self.n_feed + len(path) - 1               # uncached tokens + accepted drafts
+        crop(self.cache, new_n)
+        self.commit_head(new_n)
+        self.n = new_n
+
+    # --- as a `Drafter`: the drafting half ----------------------------------------------------------------
+    def start(self, prompt, target, sampling, draws):
+        if target is not self:
+            raise SpecnbError(f"a {self.name} decoder drafts for itself: use its .generate (or generate(d, prompt, d))")
+        if not sampling.greedy:
+            raise SpecnbError(f"{self.name} is implemented for greedy decoding (temperature=0), as in the paper; "
+                              "use DraftModelDrafter for lossless sampling")
+
+    def observe(self, result): pass
+
+    def propose(self, tokens: list[int], max_depth: int | None = None) -> Proposal:
+        "Draft with the shallow layers + head until unsure, `gamma` drafts, or the budget `max_depth`."
+        cap = self.gamma if max_depth is None else min(self.gamma, max_depth)
+        feed = tokens[self.n:]                                     # the prompt on the first step, else the root
+        f = self._shallow(feed)                                    # [1, T, D]
+        feats, drafts = [f], []
+        x, conf = self.draft_head(feed, f)
+        while conf >= self.threshold and len(drafts) < cap:        # the second early exit
+            drafts.append(x)
+            f = self._shallow([x]); feats.append(f)                # the draft's states, kept for verification
+            if len(drafts) == cap: break
+            x, conf = self.draft_head([x], f)
+        self.feats, self.n_feed = torch.cat(feats, 1), len(feed)
+        return Proposal(Tree.chain([tokens[-1]] + drafts))
+
+    def generate(self, prompt, max_new_tokens: int = 64, eos_token_id=None) -> Generation:
+        "Greedy decoding of `prompt` (token ids) with this decoder drafting for itself."
+        return generate(self, prompt, self, max_new_tokens, eos_token_id=eos_token_id)

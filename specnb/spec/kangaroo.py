@@ -13,10 +13,8 @@ import torch.nn.functional as F
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 from ..core import SpecnbError, device_name
-from ..cache import new_cache, crop
-from ..tree import Tree, check_architecture
-from ..decode import Proposal, Generation, generate, vocab_size
-from ..layers import causal_mask, run_layers, embed
+from ..tree import check_architecture
+from ..layers import EarlyExitDecoder, causal_mask
 from ..kernels.head_confidence import head_confidence
 from ..data import build_documents, token_streams, sample_batch
 from ..fit import fit, loss_curve
@@ -70,90 +68,36 @@ class KangarooAdapter(nn.Module):
         return self.norm_out(x + self.o(a.transpose(1, 2).reshape(B, T, -1))), (k, v)
 
 # %% ../../nbs/spec/21_kangaroo.ipynb #511740bc
-class KangarooDecoder:
+class KangarooDecoder(EarlyExitDecoder):
     "Kangaroo: draft with the target's first `exit_layer` layers + adapter (stop below `threshold`), verify with the rest."
+    name = "Kangaroo"
     def __init__(self, model, # the target: a Hugging Face Llama-family causal LM
                  adapter: KangarooAdapter | None, # None: raw early exit (final norm + LM head on layer-ℓ states)
                  exit_layer: int = 2, # ℓ
                  gamma: int = 6, # the most drafts per step
                  threshold: float = 0.6, # η: stop drafting when the top draft probability is below this (0: never)
                 ):
-        check_architecture(model)
-        L = model.config.num_hidden_layers
-        if not 1 <= exit_layer < L: raise SpecnbError(f"exit_layer must be in 1..{L - 1} for a {L}-layer target, got {exit_layer}")
-        if gamma < 1: raise SpecnbError(f"gamma must be at least 1, got {gamma}")
-        self.model, self.base, self.adapter = model, model.get_decoder(), adapter
-        self.exit_layer, self.n_layers, self.gamma, self.threshold = exit_layer, L, gamma, threshold
-        self.vocab_size, self.forwards = vocab_size(model), 0
+        super().__init__(model, exit_layer, gamma, threshold)
+        self.adapter = adapter
 
-    # --- as a `Target`: the verifying half ---------------------------------------------------------------
-    def reset(self):
-        "A new sequence: empty caches."
-        self.cache, self.n, self.forwards = new_cache(self.model), 0, 0   # n: committed tokens in every layer
+    def reset_head(self):
         self.akv, self.alen, self.tail = None, 0, None              # adapter cache, its length, features it has not seen
 
     def _rope(self, h, start):
         return self.base.rotary_emb(h, torch.arange(start, start + h.shape[1], device=h.device)[None])
 
-    def _shallow(self, toks: list[int]) -> torch.Tensor:
-        "Layer-ℓ features [1, T, D] of `toks`, appended to the shallow layers' cache."
-        return run_layers(self.model, embed(self.model, torch.tensor([toks])), self.cache, 0, self.exit_layer)
-
-    def _head(self, f: torch.Tensor) -> tuple[int, float]:
-        "(draft token, its probability) from the newest feature(s) f [1, T, D]; advances the adapter's cache."
-        if self.adapter is None: y = self.base.norm(f[:, -1:])
-        else:
-            y, self.akv = self.adapter(f, self._rope(f, self.alen), self.akv); self.alen += f.shape[1]
+    def draft_head(self, ids, f):
+        "(draft token, its probability) from the newest feature(s) f [1, T, D] (after the adapter's `tail`); advances the adapter's cache."
+        if self.adapter is None: return super().draft_head(ids, f)
+        if self.tail is not None: f, self.tail = torch.cat([self.tail, f], 1), None
+        y, self.akv = self.adapter(f, self._rope(f, self.alen), self.akv); self.alen += f.shape[1]
         tok, conf = head_confidence(y[0, -1:], self.model.get_output_embeddings().weight)   # fused on CUDA
         return int(tok), float(conf)
 
-    # --- as a `Drafter`: the drafting half ----------------------------------------------------------------
-    def start(self, prompt, target, sampling, draws):
-        if target is not self: raise SpecnbError("a Kangaroo decoder drafts for itself: use KangarooDecoder.generate (or generate(k, prompt, k))")
-        if not sampling.greedy:
-            raise SpecnbError("Kangaroo is implemented for greedy decoding (temperature=0), as in the paper's code; "
-                              "use DraftModelDrafter for lossless sampling")
-
-    def observe(self, result): pass
-
-    def propose(self, tokens: list[int], max_depth: int | None = None) -> Proposal:
-        "Draft with the shallow layers + adapter until unsure, `gamma` drafts, or the budget `max_depth`."
-        cap = self.gamma if max_depth is None else min(self.gamma, max_depth)
-        feed = tokens[self.n:]                                     # the prompt on the first step, else the root
-        f = self._shallow(feed)                                    # [1, T, D]
-        feats, drafts = [f], []
-        x, conf = self._head(f if self.tail is None else torch.cat([self.tail, f], 1))
-        while conf >= self.threshold and len(drafts) < cap:        # second early exit
-            drafts.append(x)
-            f = self._shallow([x]); feats.append(f)                # the draft's features, kept for verification
-            if len(drafts) == cap: break
-            x, conf = self._head(f)
-        self.feats, self.n_feed = torch.cat(feats, 1), len(feed)
-        return Proposal(Tree.chain([tokens[-1]] + drafts))
-
-    def score(self, tree: Tree, pending=()) -> torch.Tensor:
-        "Logits [k+1, V] after the root and k drafts, from the deep layers run on their stored features (the pending prompt went through the shallow layers while drafting)."
-        k = len(tree) - 1
-        if not tree.is_chain: raise SpecnbError("Kangaroo verifies the chain it drafted")
-        keep = self.n_feed + k                                     # generate may cut drafts beyond the token budget
-        if keep < self.feats.shape[1]:
-            crop(self.cache, self.n + keep, range(self.exit_layer)); self.feats = self.feats[:, :keep]
-        h = run_layers(self.model, self.feats, self.cache, self.exit_layer, self.n_layers)
-        self.hidden = self.base.norm(h[0, -(k + 1):])             # [k+1, D]
-        self.forwards += 1
-        return self.model.lm_head(self.hidden)
-
-    def commit(self, path: list[int]) -> None:
-        new_n = self.n + self.n_feed + len(path) - 1               # uncached tokens + accepted drafts
-        crop(self.cache, new_n)
-        if self.adapter is not None:
-            if self.alen > new_n: self.akv = tuple(t[:, :, :new_n] for t in self.akv); self.alen = new_n
-            self.tail = self.feats[:, self.alen - self.n:new_n - self.n] if self.alen < new_n else None
-        self.n = new_n
-
-    def generate(self, prompt, max_new_tokens: int = 64, eos_token_id=None) -> Generation:
-        "Greedy Kangaroo decoding of `prompt` (token ids)."
-        return generate(self, prompt, self, max_new_tokens, eos_token_id=eos_token_id)
+    def commit_head(self, new_n):
+        if self.adapter is None: return
+        if self.alen > new_n: self.akv = tuple(t[:, :, :new_n] for t in self.akv); self.alen = new_n
+        self.tail = self.feats[:, self.alen - self.n:new_n - self.n] if self.alen < new_n else None
 
 # %% ../../nbs/spec/21_kangaroo.ipynb #60c8a2e5
 def adapter_agreement(model, adapter: KangarooAdapter | None, exit_layer: int, batches) -> float:
