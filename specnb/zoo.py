@@ -49,6 +49,8 @@ KIND_MODULES = {                       # kind -> the module that registers it (i
     "kangaroo_adapter": "specnb.spec.kangaroo",
     "medusa": "specnb.spec.hydra",
     "hydra": "specnb.spec.hydra",
+    "hidden_transfer": "specnb.spec.hidden_transfer",
+    "m2r2_accelerator": "specnb.spec.m2r2",
 }
 
 def register_kind(name: str, # the `kind` written in train.json

@@ -58,7 +58,7 @@ def test_greedy_token_identical(models, name):
     assert tokens > forwards                                        # fewer target forwards than tokens
 
 
-PAPER_METHODS = ["kangaroo", "medusa", "hydra", "token_recycling", "swift", "aded"]
+PAPER_METHODS = ["kangaroo", "medusa", "hydra", "token_recycling", "swift", "aded", "hidden_transfer"]
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +218,26 @@ def test_swift_samples_exactly(setting):
     dist = exact_distribution(lambda d: tuple(generate(target, PROMPT6, make(), max_new_tokens=3, draws=d, eos_token_id=False, **s).tokens))
     tv = total_variation(dist, target_law(target, 3, **s))
     assert tv < 1e-12, f"swift {setting}: total variation {tv:.3g}"
+
+
+@pytest.mark.parametrize("setting", ["T=1", "T=0.8,top_k=2", "T=0.9,top_k=3,top_p=0.8"])
+def test_hidden_transfer_samples_exactly(setting):
+    """Hidden Transfer's drafts are the argmax ranks of its pseudo positions (random maps at layer 2 of a 4-layer float64
+    Llama, the 6-node static tree); one forward verifies them and drafts the next tree, and under sampling the
+    core's verifier must keep the target's law of the first 3 tokens."""
+    from specnb.spec.hidden_transfer import HiddenTransferDecoder, TransferMaps
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=V6, hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
+                      num_key_value_heads=2, max_position_embeddings=64)
+    target = LlamaForCausalLM(cfg).eval().double()
+    with torch.no_grad(): target.lm_head.weight.mul_(6)
+    maps = TransferMaps(32, 2, 2).double()
+    with torch.no_grad():
+        for p in maps.parameters(): p.add_(0.3 * torch.randn(p.shape, dtype=p.dtype))
+    s = SETTINGS[setting]
+    make = lambda: HiddenTransferDecoder(target, maps.eval(), STATIC)
+    dist = exact_distribution(lambda d: tuple(make().generate(PROMPT6, 3, False, draws=d, **s).tokens))
+    tv = total_variation(dist, target_law(target, 3, **s))
+    assert tv < 1e-12, f"hidden transfer {setting}: total variation {tv:.3g}"
+    some = exact_distribution(lambda d: sum(make().generate(PROMPT6, 3, False, draws=d, **s).trace.accepted) > 0)
+    assert some.get(True, 0.0) > 0.05, some                        # drafts are accepted: the verifier is exercised
