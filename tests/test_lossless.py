@@ -58,7 +58,7 @@ def test_greedy_token_identical(models, name):
     assert tokens > forwards                                        # fewer target forwards than tokens
 
 
-PAPER_METHODS = ["kangaroo", "medusa", "hydra", "token_recycling", "swift", "aded", "hidden_transfer"]
+PAPER_METHODS = ["kangaroo", "medusa", "hydra", "token_recycling", "swift", "aded", "hidden_transfer", "m2r2"]
 
 
 @pytest.fixture(scope="module")
