@@ -822,6 +822,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'specnb.zoo.heldout_perplexity': ('zoo.html#heldout_perplexity', 'specnb/zoo.py'),
                             'specnb.zoo.info': ('zoo.html#info', 'specnb/zoo.py'),
                             'specnb.zoo.load': ('zoo.html#load', 'specnb/zoo.py'),
+                            'specnb.zoo.load_attachment': ('zoo.html#load_attachment', 'specnb/zoo.py'),
                             'specnb.zoo.load_folder': ('zoo.html#load_folder', 'specnb/zoo.py'),
                             'specnb.zoo.load_hf': ('zoo.html#load_hf', 'specnb/zoo.py'),
                             'specnb.zoo.make_config': ('zoo.html#make_config', 'specnb/zoo.py'),

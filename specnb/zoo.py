@@ -29,7 +29,7 @@ from .fit import fit, load_checkpoint, loss_curve
 __all__ = ['KINDS', 'KIND_MODULES', 'RECIPES', 'Kind', 'register_kind', 'get_kind', 'zoo_dir', 'read_info', 'info', 'available',
            'check_safetensors', 'load_folder', 'load', 'save', 'make_config', 'downloads_allowed', 'load_hf',
            'train_model', 'heldout_perplexity', 'greedy', 'addition_accuracy', 'evaluate', 'train_zoo', 'ship_zoo',
-           'target_model']
+           'target_model', 'load_attachment']
 
 # %% ../nbs/01_zoo.ipynb #612cf6e9
 @dataclass
@@ -402,3 +402,14 @@ def target_model(info: dict, # an attachment's train.json
     if target is not None: return target
     ref = info.get("target", "zoo:target")
     return load(ref[4:] if ref.startswith("zoo:") else ref, device=device)[0]
+
+def load_attachment(kind: str, # the attachment's kind, e.g. "kangaroo_adapter"
+                    model, # the target it attaches to (the kind's loader checks that it fits)
+                    folder: str | Path, # the entry's folder
+                    what: str = "", # its name in an error message, e.g. "Kangaroo adapter" (default: the kind)
+                   ) -> tuple:
+    "(the attachment for `model`, its train.json); where `folder` holds none, an error that says how to train one."
+    folder = Path(folder)
+    if not (folder / "train.json").is_file():
+        raise SpecnbError(f"no {what or kind} in {folder}; train one with {get_kind(kind).retrain or 'its notebook'}")
+    return load_folder(folder, device=model.device, kind=kind, target=model), read_info(folder)

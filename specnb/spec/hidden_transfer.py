@@ -284,10 +284,7 @@ def load_maps(model, # the target the maps were trained on (shapes are checked)
               folder: str | Path | None = None, # default the shipped data/zoo/hidden_transfer
              ) -> tuple[dict, dict]:
     "({t: TransferMaps} for `model`, the entry's train.json)."
-    folder = Path(folder or transfer_dir())
-    if not (folder / "train.json").is_file():
-        raise SpecnbError(f"no Hidden Transfer maps in {folder}; train them with nbs/spec/26_hidden_transfer.ipynb (retrain=True)")
-    return zoo.load_folder(folder, kind="hidden_transfer", target=model), zoo.read_info(folder)
+    return zoo.load_attachment("hidden_transfer", model, folder or transfer_dir(), "Hidden Transfer maps")
 
 # %% ../../nbs/spec/26_hidden_transfer.ipynb #b438073e
 BENCH_LAYER, BENCH_K, BENCH_TREE_NODES = 6, 4, 16   # the transfer layer, pseudo positions and tree size `specnb bench` uses (from the study above)

@@ -189,10 +189,7 @@ def load_adapter(model, # the target the adapter was trained on (shapes are chec
                  folder: str | Path | None = None, # default the shipped data/zoo/kangaroo_adapter
                 ) -> tuple[KangarooAdapter, dict]:
     "The adapter for `model` (default: the shipped one for the zoo target) and its `train.json`."
-    folder = Path(folder or adapter_dir())
-    if not folder.is_dir(): raise SpecnbError(f"no Kangaroo adapter in {folder}; train one with retrain=True in nbs/spec/21_kangaroo.ipynb")
-    adapter = zoo.load_folder(folder, device=model.device, kind="kangaroo_adapter", target=model)
-    return adapter, zoo.read_info(folder)
+    return zoo.load_attachment("kangaroo_adapter", model, folder or adapter_dir(), "Kangaroo adapter")
 
 # %% ../../nbs/spec/21_kangaroo.ipynb #c776cb98
 BENCH_SETTINGS = dict(gamma=6, threshold=0.3)   # from the threshold sweep above (cpu profile), for the shipped adapter
