@@ -560,6 +560,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                           'specnb/spec/hidden_transfer.py'),
                                              'specnb.spec.hidden_transfer.default_tree': ( 'spec/hidden_transfer.html#default_tree',
                                                                                            'specnb/spec/hidden_transfer.py'),
+                                             'specnb.spec.hidden_transfer.likely_ends': ( 'spec/hidden_transfer.html#likely_ends',
+                                                                                          'specnb/spec/hidden_transfer.py'),
                                              'specnb.spec.hidden_transfer.load_maps': ( 'spec/hidden_transfer.html#load_maps',
                                                                                         'specnb/spec/hidden_transfer.py'),
                                              'specnb.spec.hidden_transfer.pseudo_attach': ( 'spec/hidden_transfer.html#pseudo_attach',

@@ -5,6 +5,7 @@
 # %% ../../nbs/spec/26_hidden_transfer.ipynb #81ea1624
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
@@ -21,9 +22,10 @@ from ..fit import FitResult, fit
 from .. import zoo
 
 # %% auto #0
-__all__ = ['BENCH_LAYER', 'BENCH_K', 'BENCH_TREE_NODES', 'TransferMaps', 'pseudo_attach', 'transfer_forward', 'window_mask',
-           'target_pass', 'window_pseudo', 'anchor_loss', 'token_windows', 'train_transfer', 'transfer_accuracy',
-           'HiddenTransferDecoder', 'transfer_dir', 'save_maps', 'load_maps', 'default_tree']
+__all__ = ['BENCH_LAYER', 'BENCH_K', 'BENCH_TREE_NODES', 'BENCH_CHAINS', 'TransferMaps', 'pseudo_attach', 'transfer_forward',
+           'window_mask', 'target_pass', 'window_pseudo', 'anchor_loss', 'token_windows', 'train_transfer',
+           'transfer_accuracy', 'HiddenTransferDecoder', 'likely_ends', 'transfer_dir', 'save_maps', 'load_maps',
+           'default_tree']
 
 # %% ../../nbs/spec/26_hidden_transfer.ipynb #94da56a9
 class TransferMaps(nn.Module):
@@ -182,6 +184,7 @@ class HiddenTransferDecoder:
                  maps: TransferMaps, # trained transfer maps (their layer t)
                  choices: list[list[int]] | TreeTemplate, # the static draft tree (depth at most k)
                  k: int | None = None, # pseudo positions per node (default: all maps; fewer = a cheaper forward, shallower tree)
+                 chains: list[list[int]] | None = None, # rank paths of the nodes that carry pseudo chains besides the root (None: all)
                 ):
         check_architecture(model)
         L = model.config.num_hidden_layers
@@ -191,8 +194,11 @@ class HiddenTransferDecoder:
         self.template = choices if isinstance(choices, TreeTemplate) else TreeTemplate(choices)
         if self.template.max_depth > self.k:
             raise SpecnbError(f"the tree is {self.template.max_depth} deep but each node predicts only k={self.k} tokens past its successor")
+        self.chains = None if chains is None else {tuple(c) for c in chains}
+        if self.chains is not None and not self.chains <= set(self.template.index):
+            raise SpecnbError(f"chains {sorted(map(list, self.chains - set(self.template.index)))[:3]} are not nodes of the tree")
         self.model, self.n_layers, self.width = model, L, 1 + max(self.template.ranks)
-        self.vocab_size, self.forwards = vocab_size(model), 0
+        self.vocab_size, self.forwards, self.chain_nodes = vocab_size(model), 0, None
 
     # --- as a `Target` -------------------------------------------------------------------------------
     def reset(self):
@@ -201,22 +207,25 @@ class HiddenTransferDecoder:
 
     @torch.no_grad()
     def score(self, tree: Tree, pending=()) -> torch.Tensor:
-        "Logits [N, V] of the tree's nodes; from the same forward, the top pseudo predictions under every node."
+        "Logits [N, V] of the tree's nodes; from the same forward, the top pseudo predictions under the nodes with chains."
         P, N = len(pending), len(tree)
         if P:                                                  # the pending tokens form a chain the tree hangs from
             tree = Tree(list(range(-1, P - 1)) + [P - 1 if p < 0 else p + P for p in tree.parents],
                         torch.cat([torch.tensor(pending, dtype=torch.long), tree.tokens]))
         self.slot = cache_len(self.cache) + P; self.forwards += 1
         h = run_layers(self.model, embed(self.model, tree.tokens[None]), self.cache, 0, self.maps.layer, tree=tree)   # [1, P+N, D]
-        real, ps = transfer_forward(self.model, self.maps, h, self.cache, tree=tree, nodes=range(P, P + N))
+        chained = [i for i in (self.chain_nodes or range(N)) if i < N]          # the proposal's nodes with chains (default: all)
+        self.row, self.chain_nodes = {u: r for r, u in enumerate(chained)}, None
+        real, ps = transfer_forward(self.model, self.maps, h, self.cache, tree=tree, nodes=[P + u for u in chained])
         self.hidden = self.model.get_decoder().norm(real[0, P:])                   # [N, D]
-        self.pseudo_top = lm_logits(self.model, ps[0]).topk(self.width, -1).indices   # [N, k, width]
+        self.pseudo_top = lm_logits(self.model, ps[0]).topk(self.width, -1).indices   # [n chained, k, width]
         return self.model.get_output_embeddings()(self.hidden)
 
     def commit(self, path: list[int]) -> None:
-        "Keep the accepted path in the cache; its last node's pseudo predictions draft the next step."
+        "Keep the accepted path in the cache; its last node's pseudo predictions (if it has a chain) draft the next step."
         commit_cache(self.cache, self.slot, path)
-        self.next = self.pseudo_top[path[-1]].tolist()         # [k][width]
+        r = self.row.get(path[-1])
+        self.next = self.pseudo_top[r].tolist() if r is not None else None   # [k][width]; None: the next step drafts nothing
 
     # --- as a `Drafter` ------------------------------------------------------------------------------
     def start(self, prompt, target, sampling, draws):
@@ -227,13 +236,28 @@ class HiddenTransferDecoder:
     def propose(self, tokens: list[int], max_depth: int | None = None) -> Proposal:
         "The static tree rooted at the pending token, filled with the last accepted node's pseudo predictions."
         root = tokens[-1]
-        if self.next is None or max_depth == 0: return Proposal(Tree([-1], torch.tensor([root])))
+        if self.next is None or max_depth == 0:
+            self.chain_nodes = [0]; return Proposal(Tree([-1], torch.tensor([root])))
         T = self.template if max_depth is None else self.template.truncated(max_depth)
+        self.chain_nodes = [i for i, c in enumerate(T.paths) if self.chains is None or not c or c in self.chains]
         return Proposal(Tree(T.parents, torch.tensor([root] + [self.next[T.depth[i] - 1][T.ranks[i]] for i in range(1, len(T))])))
 
     def generate(self, prompt, max_new_tokens: int = 64, eos_token_id=None, **sampling) -> Generation:
         "Decode `prompt` (token ids); greedy unless `temperature=` (and top_k/top_p/seed) are given."
         return generate(self, prompt, self, max_new_tokens, eos_token_id=eos_token_id, **sampling)
+
+# %% ../../nbs/spec/26_hidden_transfer.ipynb #d98f9402
+def likely_ends(template: TreeTemplate, # the draft tree
+                rank_acc, # a_{d,r}: held-out accuracy of rank r at depth d ([depth][rank])
+                n: int, # how many draft nodes to keep
+               ) -> list[list[int]]:
+    "The rank paths of the n draft nodes most likely to end the accepted path (ranks accepted independently with rank_acc)."
+    def p_path(c): return math.prod(rank_acc[d][r] for d, r in enumerate(c))
+    def end(i):
+        kids = template.children[i]
+        return p_path(template.paths[i]) * (1 - sum(rank_acc[template.depth[j] - 1][template.ranks[j]] for j in kids))
+    best = sorted(range(1, len(template)), key=lambda i: (-end(i), template.paths[i]))[:max(n, 0)]
+    return [list(template.paths[i]) for i in best]
 
 # %% ../../nbs/spec/26_hidden_transfer.ipynb #b5b46a98
 def transfer_dir() -> Path: return zoo.zoo_dir() / "hidden_transfer"
@@ -287,7 +311,7 @@ def load_maps(model, # the target the maps were trained on (shapes are checked)
     return zoo.load_attachment("hidden_transfer", model, folder or transfer_dir(), "Hidden Transfer maps")
 
 # %% ../../nbs/spec/26_hidden_transfer.ipynb #b438073e
-BENCH_LAYER, BENCH_K, BENCH_TREE_NODES = 6, 4, 16   # the transfer layer, pseudo positions and tree size `specnb bench` uses (from the study above)
+BENCH_LAYER, BENCH_K, BENCH_TREE_NODES, BENCH_CHAINS = 6, 4, 8, 2   # transfer layer, pseudo positions, tree size and chained nodes of `specnb bench` (from the studies above)
 
 def default_tree(info: dict, layer: int = BENCH_LAYER, k: int = BENCH_K, n_nodes: int = BENCH_TREE_NODES) -> TreeTemplate:
     "The best-first tree from the held-out rank accuracies the entry's train.json records for `layer` (first k offsets)."
@@ -298,8 +322,11 @@ def default_tree(info: dict, layer: int = BENCH_LAYER, k: int = BENCH_K, n_nodes
 def _bench_setup(target, draft=None):
     maps, info = load_maps(target)
     if BENCH_LAYER not in maps: raise SpecnbError(f"the shipped Hidden Transfer maps have no layer {BENCH_LAYER}; retrain them")
-    d = HiddenTransferDecoder(target, maps[BENCH_LAYER], default_tree(info), BENCH_K)
+    tree = default_tree(info)
+    d = HiddenTransferDecoder(target, maps[BENCH_LAYER], tree, BENCH_K,
+                              chains=likely_ends(tree, info["per_layer"][str(BENCH_LAYER)]["heldout_rank_acc"], BENCH_CHAINS))
     return lambda ids, max_new_tokens, eos: d.generate(ids, max_new_tokens, eos)
 
 from ..bench import register_method
-register_method("hidden_transfer", _bench_setup, doc=f"Hidden Transfer: pseudo positions from layer {BENCH_LAYER}, {BENCH_TREE_NODES}-node tree, one forward per step")
+register_method("hidden_transfer", _bench_setup, doc=f"Hidden Transfer: pseudo positions from layer {BENCH_LAYER}, {BENCH_TREE_NODES}-node tree "
+                                                      f"with {BENCH_CHAINS} chained nodes, one forward per step")
