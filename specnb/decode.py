@@ -176,13 +176,13 @@ class Growth:
         return len(self.parents) - 1
 
 class TreePolicy(Protocol):
-    "How a draft model's tree grows, one batched draft forward per depth."
+    "How a draft model's tree grows, one batched draft forward per round."
     replacement: bool                          # sampling: siblings drawn i.i.d. (True) or without replacement (False)
     max_depth: int                             # deepest level it drafts
     root_tag: Any                              # the root's tag
     def wants(self, grow: Growth, node: int) -> bool: ...
     def expand(self, grow: Growth, frontier: list[int], logits: torch.Tensor, q: torch.Tensor | None,
-               sampling: SamplingConfig, draws) -> list[list[tuple[int, Any]]]: ...
+               sampling: SamplingConfig, draws) -> list[tuple[int, int, Any]]: ...   # (parent node, token, tag)
 
 class StaticTree:
     "Fill a fixed `TreeTemplate`: the draft's top-k at each node (greedy), or draws without replacement (sampling)."
@@ -202,7 +202,7 @@ class StaticTree:
                 if not self.contiguous: raise SpecnbError("sampling with a static tree needs contiguous ranks 0..k-1 under every node")
                 k = min(T.width[t], int((q[row] > 0).sum()))       # never more siblings than the draft's support
                 cands = draft_children(q[row], k, draws, replacement=False).tolist()   # in rank order
-            out.append([(cands[T.ranks[c]], c) for c in T.children[t] if T.ranks[c] < len(cands)])
+            out += [(u, cands[T.ranks[c]], c) for c in T.children[t] if T.ranks[c] < len(cands)]
         return out
 
 # %% ../nbs/06_decode.ipynb #b58fd361
@@ -267,13 +267,13 @@ class DraftModelDrafter:
         return Proposal(tree, draft_probs, replacement=False)
 
     def _propose_tree(self, tokens, depth):
-        "Grow the policy's tree level by level: one draft forward per depth over the frontier, under the tree's ancestor mask."
+        "Grow the policy's tree round by round: one draft forward over the frontier, under the tree's ancestor mask."
         feed = self._sync(tokens, len(tokens) - 1)[:-1]            # everything before the root
         dev = self.model.device
         if feed: model_forward(self.model, torch.tensor([feed], device=dev), self.cache, logits_to_keep=1)
         L, pol = len(tokens) - 1, self.policy
-        grow, frontier, qrows, fed = Growth([-1], [tokens[-1]], [0.0], [pol.root_tag]), [0], {}, []
-        for _ in range(depth):
+        grow, frontier, dists, fed = Growth([-1], [tokens[-1]], [0.0], [pol.root_tag]), [0], {}, []
+        for _ in range(depth):                                      # each round adds at most one level
             frontier = [u for u in frontier if pol.wants(grow, u)]  # leaves cost no row
             if not frontier: break
             tree = Tree(grow.parents, torch.tensor(grow.tokens))
@@ -284,23 +284,21 @@ class DraftModelDrafter:
             logits = model_forward(self.model, torch.tensor([[grow.tokens[u] for u in frontier]], device=dev), self.cache,
                                    position_ids=pos.to(dev), attention_mask=mask.to(dev))[0]       # [n, V]
             q = None if self.sampling.greedy else self.sampling.probs(logits)                     # [n, V]
-            kids = pol.expand(grow, frontier, logits, q, self.sampling, self.draws)
-            rows = [(r, tok, tag) for r, ch in enumerate(kids) for tok, tag in ch]
-            if not rows: break
             dist = q if q is not None else logits.float().softmax(-1)
-            lq = dist[[r for r, _, _ in rows], [tok for _, tok, _ in rows]].clamp_min(1e-30).log().tolist()   # one gather
-            new = []
-            for (r, tok, tag), l in zip(rows, lq):
-                u = frontier[r]
-                if q is not None: qrows[u] = q[r]
-                new.append(grow.add(u, tok, grow.logq[u] + l, tag))
-            frontier = new
+            dists.update(zip(frontier, dist))                       # every forwarded node's draft distribution
+            kids = pol.expand(grow, frontier, logits, q, self.sampling, self.draws)   # [(parent, token, tag)]
+            if not kids: break
+            if any(u not in dists for u, _, _ in kids):
+                raise SpecnbError(f"the tree policy {type(pol).__name__} gave children to a node the draft has not run on")
+            lq = torch.stack([dists[u][tok] for u, tok, _ in kids]).clamp_min(1e-30).log().tolist()
+            frontier = [grow.add(u, tok, grow.logq[u] + l, tag) for (u, tok, tag), l in zip(kids, lq)]
         tree = Tree(grow.parents, torch.tensor(grow.tokens))
         keep = min(L + 1, cache_len(self.cache))                   # tree slots are out of order: keep the root (if it was fed)
         crop(self.cache, keep); self.cached = list(tokens[:keep])
-        if self.sampling.greedy or not qrows: return Proposal(tree)
-        draft_probs = next(iter(qrows.values())).new_zeros(len(tree), logits.shape[-1])   # on the draft's device
-        for u, qu in qrows.items(): draft_probs[u] = qu
+        parents = {u for u in grow.parents if u >= 0}
+        if self.sampling.greedy or not parents: return Proposal(tree)
+        draft_probs = dists[0].new_zeros(len(tree), dists[0].shape[-1])   # row u: the q u's children were drawn from
+        for u in parents: draft_probs[u] = dists[u]
         return Proposal(tree, draft_probs, replacement=pol.replacement)
 
     def observe(self, result): pass
