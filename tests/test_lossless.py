@@ -112,7 +112,8 @@ def pair6():
     return target, draft, heads(MedusaHeads), heads(HydraHeads)
 
 
-TREE_DRAFTERS = ["static-tree", "wide-root", "medusa", "hydra", "token-recycling", "prompt-lookup", "aded"]   # tree_drafters' keys
+TREE_DRAFTERS = ["static-tree", "wide-root", "medusa", "hydra", "token-recycling", "prompt-lookup", "aded",
+                 "dyspec", "dyspec-narrow", "topk-per-depth"]   # tree_drafters' keys
 
 
 def tree_drafters(draft, medusa, hydra):
@@ -120,6 +121,7 @@ def tree_drafters(draft, medusa, hydra):
     from specnb.spec.hydra import HydraDrafter, MedusaDrafter
     from specnb.spec.token_recycling import TokenRecyclingDrafter
     from specnb.spec.aded import AdedDrafter, TrigramMatrix
+    from specnb.spec.dyspec import DySpecTree, TopKPerDepth
     corpus6 = TrigramMatrix.build([[1, 3, 4, 1, 3, 2, 5, 0, 1, 3, 4, 2, 4, 1, 3, 5] * 2], vocab_size=V6)
     heads_tree = [[0], [1], [2], [0, 0], [1, 0]]
     drafters = {"static-tree": lambda: DraftModelDrafter(draft, choices=STATIC),
@@ -128,7 +130,10 @@ def tree_drafters(draft, medusa, hydra):
                 "hydra": lambda: HydraDrafter(hydra, heads_tree),
                 "token-recycling": lambda: TokenRecyclingDrafter(k=3, choices=[[0], [1], [2], [0, 0], [0, 1]]),
                 "prompt-lookup": lambda: PromptLookupDrafter(3, 2),
-                "aded": lambda: AdedDrafter(corpus6, iterations=30, top=4, max_nodes=6)}
+                "aded": lambda: AdedDrafter(corpus6, iterations=30, top=4, max_nodes=6),
+                "dyspec": lambda: DraftModelDrafter(draft, policy=DySpecTree(2, max_depth=2)),
+                "dyspec-narrow": lambda: DraftModelDrafter(draft, policy=DySpecTree(3, max_depth=2, width=1)),
+                "topk-per-depth": lambda: DraftModelDrafter(draft, policy=TopKPerDepth(2, 4, max_depth=2))}
     assert list(drafters) == TREE_DRAFTERS
     return drafters
 
@@ -148,13 +153,15 @@ def target_law(target, n, prefix=(), **s):
 
 # (drafter, setting) -> tokens enumerated end to end; sampled-draft trees at full support have too many paths for 3
 N_TOKENS = {("static-tree", "T=1"): 2, ("static-tree", "T=1,top_p=0.6"): 2, ("static-tree", "T=0.9,top_k=3,top_p=0.8"): 2,
-            ("wide-root", "T=1,top_p=0.6"): 2}
+            ("wide-root", "T=1,top_p=0.6"): 2,
+            **{(name, setting): 2 for name in ("dyspec", "dyspec-narrow", "topk-per-depth") for setting in SETTINGS}}
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
 @pytest.mark.parametrize("name", TREE_DRAFTERS)
 def test_tree_drafters_sample_exactly(pair6, name, setting):
     if (name, setting) == ("wide-root", "T=1"): pytest.skip("five sampled root children at full support: too many paths to walk")
+    if (name, setting) == ("dyspec-narrow", "T=1"): pytest.skip("three sampled nodes at full support: too many paths to walk (2 min; dyspec covers T=1)")
     target, draft, medusa, hydra = pair6
     make, s, n = tree_drafters(draft, medusa, hydra)[name], SETTINGS[setting], N_TOKENS.get((name, setting), 3)
     dist = exact_distribution(lambda d: tuple(generate(target, PROMPT6, make(), max_new_tokens=n, draws=d, eos_token_id=False, **s).tokens))
@@ -241,3 +248,15 @@ def test_hidden_transfer_samples_exactly(setting):
     assert tv < 1e-12, f"hidden transfer {setting}: total variation {tv:.3g}"
     some = exact_distribution(lambda d: sum(make().generate(PROMPT6, 3, False, draws=d, **s).trace.accepted) > 0)
     assert some.get(True, 0.0) > 0.05, some                        # drafts are accepted: the verifier is exercised
+
+
+def test_draft_model_trees_token_identical_on_minispecbench(zoo_target):
+    "DySpec (a paper method that drafts with the zoo draft model): greedy output equals plain decoding on MiniSpecBench."
+    from specnb import bench, zoo
+    target, tok = zoo_target
+    assert "dyspec" in bench.all_methods() and bench.needs_draft("dyspec")
+    draft, _ = zoo.load("draft", device="cpu")
+    rows = bench.run_bench(target, tok, draft, ["specnb_ar", "dyspec"], n=2, max_new_tokens=32, progress=False)
+    overall = bench.summarize(rows).query("category == 'overall'").set_index("method")
+    assert overall.loc["dyspec", "identical"] == 1.0, overall
+    assert overall.loc["dyspec", "tau"] > 1.0, overall
