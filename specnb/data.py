@@ -21,7 +21,7 @@ from .core import SpecnbError, source_root
 __all__ = ['CATEGORIES', 'N_GENERATED', 'EOS', 'MIXTURE', 'data_dir', 'ship_shakespeare', 'shakespeare_works', 'stdlib_sources',
            'addition_example', 'parse_answer', 'make_world', 'world', 'translation_example', 'extraction_example',
            'qa_example', 'fact_sheet', 'copy_example', 'build_documents', 'documents_hash', 'train_tokenizer',
-           'token_streams', 'sample_batch']
+           'token_streams', 'heldout_documents', 'sample_batch']
 
 # %% ../nbs/02_data.ipynb #2718bbc4
 CATEGORIES = ("prose", "code", "math", "translation", "extraction", "qa", "copy")
@@ -239,6 +239,11 @@ def token_streams(tokenizer, # a tokenizer whose id 0 is EOS (`train_tokenizer`)
         flat = [t for d in ids for t in (d + [0])]
         out[c] = torch.tensor(flat, dtype=torch.int32)
     return out
+
+def heldout_documents(test: dict[str, list[tuple[str, str]]], # the held-out split of `build_documents`
+                     ) -> dict[str, list[str]]:
+    "The held-out (prompt, reference) pairs as documents (each pair joined), for `token_streams` of held-out text."
+    return {c: [p + r for p, r in pairs] for c, pairs in test.items()}
 
 def sample_batch(streams: dict[str, torch.Tensor], # from `token_streams`
                  batch: int, seq_len: int, # the batch shape

@@ -16,7 +16,8 @@ from .decode import Proposal, Generation, generate, vocab_size
 from .kernels.head_confidence import head_confidence
 
 # %% auto #0
-__all__ = ['causal_mask', 'block_mask', 'decoder', 'embed', 'lm_logits', 'run_layers', 'run_with_inserted', 'EarlyExitDecoder']
+__all__ = ['causal_mask', 'block_mask', 'decoder', 'embed', 'lm_logits', 'frozen_pass', 'run_layers', 'run_with_inserted',
+           'EarlyExitDecoder']
 
 # %% ../nbs/09_layers.ipynb #4986261b
 def causal_mask(T: int, # new tokens
@@ -45,6 +46,12 @@ def embed(model, ids: torch.Tensor) -> torch.Tensor:
 def lm_logits(model, h: torch.Tensor) -> torch.Tensor:
     "The LM head on the final norm of hidden states [..., D] -> logits [..., V] (what the model outputs after its last layer)."
     return model.get_output_embeddings()(decoder(model).norm(h))
+
+def frozen_pass(model, x: torch.Tensor):
+    "One no-grad forward of a frozen model on windows x [B, T]: (its output with every layer's hidden states, its filled cache)."
+    cache = new_cache(model)
+    with torch.no_grad(): out = model(x, output_hidden_states=True, use_cache=True, **{cache_kwarg(model): cache})
+    return out, cache
 
 def _ids(x, n: int, what: str) -> set[int]:
     s = set(int(i) for i in x)

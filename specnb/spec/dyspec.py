@@ -15,9 +15,19 @@ from ..decode import DraftModelDrafter, Growth
 from ..tree import tree_children
 
 # %% auto #0
-__all__ = ['BENCH_NODES', 'DySpecTree', 'TopKPerDepth', 'NodeLog', 'AcceptanceCurve']
+__all__ = ['BENCH_NODES', 'next_child_value', 'DySpecTree', 'TopKPerDepth', 'NodeLog', 'AcceptanceCurve']
 
 # %% ../../nbs/spec/28_dyspec.ipynb #ea48d12a
+def next_child_value(v: float, # the node's path value
+                     w: torch.Tensor, # what is left of its draft distribution [V] (the drawn children zeroed)
+                     greedy: bool, # greedy: the next child is the best token left; sampling: a draw from w
+                     accept=None, # accept(q, j): estimated acceptance of a j-th child of draft probability q (None: q)
+                     j: int = 0, # children the node already has
+                    ) -> float:
+    "The path value the node's next child will have: exactly (greedy) or in expectation over the draw (sampling)."
+    a = accept(w.max()[None] if greedy else w, j) if accept is not None else (w.max()[None] if greedy else w)
+    return v * float(a[0] if greedy else (w * a).sum() / w.sum())
+
 class DySpecTree:
     "DySpec's dynamic tree: best-first by path value under a node budget, one batched draft forward per round."
     replacement = False                          # siblings: draws without replacement from the parent's q, in order
@@ -29,7 +39,7 @@ class DySpecTree:
                 ):
         if n_nodes < 1 or max_depth < 1: raise SpecnbError(f"n_nodes and max_depth must be at least 1, got {n_nodes}, {max_depth}")
         self.n_nodes, self.max_depth, self.width, self.root_tag = n_nodes, max_depth, width or n_nodes, 0
-        self.accept = accept or (lambda q, j: q)
+        self.accept = accept
         self.rounds = n_nodes                    # a round may add a single node: never stop before the budget is spent
 
     def wants(self, grow: Growth, node: int) -> bool:
@@ -50,7 +60,8 @@ class DySpecTree:
             if -negkey < fresh: heapq.heappush(self.heap, (negkey, u)); break   # a new child is the best move: run the draft first
             w = self.rest[u]
             x = int(draws.categorical(w)) if q is not None else int(w.argmax())   # sampling: a draw without the siblings
-            value = self.value[u] * float(self.accept(self.q0[u][x:x + 1], self.kids[u])[0])   # the child's path value
+            q_x = self.q0[u][x:x + 1]
+            value = self.value[u] * float((self.accept(q_x, self.kids[u]) if self.accept else q_x)[0])   # the child's path value
             w[x] = 0.0; self.kids[u] += 1
             if float(w.sum()) > 1e-12: heapq.heappush(self.heap, (-self._key(u, q is None), u))   # its next sibling, later
             self.value[len(grow.parents) + len(out)] = value                     # the index the drafter will give the child
@@ -59,10 +70,8 @@ class DySpecTree:
         return out
 
     def _key(self, u, greedy: bool) -> float:
-        "Heap key of u's next child: its path value, exactly (greedy: the best remaining token) or in expectation over the next draw (sampling)."
-        w, j = self.rest[u], self.kids[u]
-        if greedy: return self.value[u] * float(self.accept(w.max()[None], j)[0])
-        return self.value[u] * float((w * self.accept(w, j)).sum() / w.sum())
+        "Heap key of u's next child: the path value it will have."
+        return next_child_value(self.value[u], self.rest[u], greedy, self.accept, self.kids[u])
 
 # %% ../../nbs/spec/28_dyspec.ipynb #2c7f1153
 class TopKPerDepth:
@@ -83,20 +92,15 @@ class TopKPerDepth:
         greedy, heap, rest = q is None, [], {}
         for r, u in enumerate(frontier):
             rest[u] = (logits[r].float().softmax(-1) if greedy else q[r]).clone()
-            heapq.heappush(heap, (-self._key(grow, u, rest[u], greedy), u))
+            heapq.heappush(heap, (-next_child_value(math.exp(grow.logq[u]), rest[u], greedy), u))
         out = []
         while heap and len(out) < min(self.k, self.n_nodes - (len(grow.parents) - 1)):
             _, u = heapq.heappop(heap)
             w = rest[u]
             x = int(w.argmax()) if greedy else int(draws.categorical(w))
             w[x] = 0.0; out.append((u, x, grow.tags[u] + 1))
-            if float(w.sum()) > 1e-12: heapq.heappush(heap, (-self._key(grow, u, w, greedy), u))
+            if float(w.sum()) > 1e-12: heapq.heappush(heap, (-next_child_value(math.exp(grow.logq[u]), w, greedy), u))
         return out
-
-    @staticmethod
-    def _key(grow, u, w, greedy: bool) -> float:
-        "The next child's path value: exact (greedy) or expected over the next draw from w (sampling), as DySpec's key."
-        return math.exp(grow.logq[u]) * float(w.max() if greedy else (w * w).sum() / w.sum())
 
 # %% ../../nbs/spec/28_dyspec.ipynb #e50679b4
 class NodeLog(DraftModelDrafter):

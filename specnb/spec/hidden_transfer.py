@@ -13,17 +13,17 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..core import SpecnbError
-from ..cache import new_cache, cache_len, cache_kwarg, commit as commit_cache
+from ..cache import new_cache, cache_len, commit as commit_cache
 from ..tree import Tree, TreeTemplate, check_architecture
 from ..decode import Proposal, Generation, generate, vocab_size
-from ..layers import embed, lm_logits, run_layers, run_with_inserted
+from ..layers import embed, frozen_pass, lm_logits, run_layers, run_with_inserted
 from ..data import sample_batch
 from ..fit import FitResult, fit
 from .. import zoo
 
 # %% auto #0
 __all__ = ['BENCH_LAYER', 'BENCH_K', 'BENCH_TREE_NODES', 'BENCH_CHAINS', 'TransferMaps', 'pseudo_attach', 'transfer_forward',
-           'window_mask', 'target_pass', 'window_pseudo', 'anchor_loss', 'token_windows', 'train_transfer',
+           'window_mask', 'window_pseudo', 'anchor_loss', 'token_windows', 'train_transfer', 'offset_accuracy',
            'transfer_accuracy', 'HiddenTransferDecoder', 'likely_ends', 'transfer_dir', 'save_maps', 'load_maps',
            'default_tree']
 
@@ -86,19 +86,13 @@ def window_mask(anchors: torch.Tensor, # [n] positions i that get a pseudo chain
     own = torch.block_diag(*[torch.ones(k, k, dtype=torch.bool).tril()] * len(anchors))   # [n*k, n*k]
     return torch.cat([real.repeat_interleave(k, 0), own], 1)[None, None]
 
-def target_pass(model, x: torch.Tensor):
-    "One no-grad forward of the frozen target on windows x [B, T]: (its output with every layer's hidden states, its filled cache)."
-    cache = new_cache(model)
-    with torch.no_grad(): out = model(x, output_hidden_states=True, use_cache=True, **{cache_kwarg(model): cache})
-    return out, cache
-
 def window_pseudo(model, maps: TransferMaps,
                   x: torch.Tensor, # token windows [B, T]
                   anchors: torch.Tensor, # [n] positions that get a pseudo chain
-                  passed: tuple | None = None, # `target_pass(model, x)`, if already run
+                  passed: tuple | None = None, # `frozen_pass(model, x)`, if already run
                  ) -> torch.Tensor:
     "Pseudo states after the last layer [B, n, k, D] for the anchors of windows x; the real positions come from the cache."
-    out, cache = passed or target_pass(model, x)
+    out, cache = passed or frozen_pass(model, x)
     T, k, n = x.shape[1], maps.k, len(anchors)
     p = maps(out.hidden_states[maps.layer][:, anchors]).flatten(1, 2)           # [B, n*k, D]
     pos = (anchors[:, None] + torch.arange(1, k + 1)).flatten()[None]            # [1, n*k]: anchor + j
@@ -114,7 +108,7 @@ def anchor_loss(model, maps: TransferMaps,
                ) -> tuple[torch.Tensor, list[float]]:
     "Σ_j decay^(j-1) · soft CE(pseudo j at anchor i, the target's distribution at i+j); also the per-offset losses."
     T = x.shape[1]
-    passed = target_pass(model, x)
+    passed = frozen_pass(model, x)
     teach = passed[0].logits.float().softmax(-1)              # [B, T, V]: the target's own next-token distributions
     logits = lm_logits(model, window_pseudo(model, maps, x, anchors, passed)).float()   # [B, n, k, V]
     total, per = 0.0, []
@@ -159,23 +153,30 @@ def train_transfer(model, # the frozen target
     return maps, res
 
 @torch.no_grad()
-def transfer_accuracy(model, maps: TransferMaps,
-                      windows: torch.Tensor, # held-out windows [n, T]
-                      topk: int = 10, batch: int = 8) -> list[list[float]]:
-    "acc[j-1][r]: fraction of positions i where rank r of pseudo position j is the target's argmax at i+j (offset j+1)."
-    maps.eval()
-    hits, count = torch.zeros(maps.k, topk), torch.zeros(maps.k)
+def offset_accuracy(model, # the target
+                    windows: torch.Tensor, # held-out windows [n, T]
+                    predict, # predict(x, frozen_pass(model, x)) -> logits [B, T-1, k, V]: slot j at position i guesses token i+j+1
+                    k: int, # slots (offsets 2..k+1)
+                    topk: int = 10, batch: int = 8) -> list[list[float]]:
+    "acc[j-1][r]: fraction of positions i where rank r of slot j is the target's argmax at i+j (offset j+1)."
+    hits, count = torch.zeros(k, topk), torch.zeros(k)
     for s in range(0, len(windows), batch):
         x = windows[s:s + batch].to(model.device)
         T = x.shape[1]
-        passed = target_pass(model, x)
+        passed = frozen_pass(model, x)
         best = passed[0].logits.argmax(-1)                        # [B, T]
-        top = lm_logits(model, window_pseudo(model, maps, x, torch.arange(T - 1), passed)).topk(topk, -1).indices   # [B, T-1, k, topk]
-        for j in range(1, maps.k + 1):
+        top = predict(x, passed).topk(topk, -1).indices           # [B, T-1, k, topk]
+        for j in range(1, k + 1):
             n = T - j
             hits[j - 1] += (top[:, :n, j - 1] == best[:, j:j + n, None]).flatten(0, 1).float().sum(0).cpu()
             count[j - 1] += x.shape[0] * n
     return (hits / count[:, None]).tolist()
+
+def transfer_accuracy(model, maps: TransferMaps, windows: torch.Tensor, topk: int = 10, batch: int = 8) -> list[list[float]]:
+    "`offset_accuracy` of the pseudo positions of `maps` (a chain under every position of the windows)."
+    maps.eval()
+    return offset_accuracy(model, windows, lambda x, passed: lm_logits(model, window_pseudo(model, maps, x, torch.arange(x.shape[1] - 1), passed)),
+                           maps.k, topk, batch)
 
 # %% ../../nbs/spec/26_hidden_transfer.ipynb #b11ad55f
 class HiddenTransferDecoder:

@@ -16,7 +16,7 @@ from ..core import SpecnbError, device_name
 from ..tree import check_architecture
 from ..layers import EarlyExitDecoder, causal_mask
 from ..kernels.head_confidence import head_confidence
-from ..data import build_documents, token_streams, sample_batch
+from ..data import build_documents, token_streams, sample_batch, heldout_documents
 from ..fit import fit, loss_curve
 from .. import zoo
 
@@ -138,7 +138,7 @@ def train_adapter(model, tokenizer, # the frozen target and its tokenizer
     res = fit(adapter, lambda step, g: sample_batch(streams, batch, seq_len, g),     # [B, T] token ids
               lambda a, x: adapter_loss(model, a, x), steps, lr, warmup=warmup, weight_decay=0.0, seed=seed,
               work_dir=work_dir, save_every=save_every, max_minutes=max_minutes, progress=progress, desc="adapter")
-    held_streams, hg = token_streams(tokenizer, {c: [a + b for a, b in v] for c, v in test.items()}), torch.Generator().manual_seed(seed + 1)
+    held_streams, hg = token_streams(tokenizer, heldout_documents(test)), torch.Generator().manual_seed(seed + 1)
     held = [sample_batch(held_streams, 8, seq_len, hg).to(model.device) for _ in range(4)]   # 4 different held-out batches
     info = {"recipe": dict(exit_layer=exit_layer, steps=steps, batch=batch, seq_len=seq_len, lr=lr, warmup=warmup, seed=seed,
                            loss="soft cross-entropy to the target's next-token distribution", init="target layer ℓ attention + final norm"),

@@ -13,18 +13,16 @@ import torch.nn.functional as F
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 from ..core import SpecnbError
-from ..cache import new_cache, cache_kwarg
 from ..tree import check_architecture
-from ..layers import EarlyExitDecoder, causal_mask, embed, lm_logits
-from ..data import build_documents, token_streams, sample_batch
+from ..layers import EarlyExitDecoder, causal_mask, embed, frozen_pass, lm_logits
+from ..data import build_documents, token_streams, sample_batch, heldout_documents
 from ..fit import fit
 from .. import zoo
 
 # %% auto #0
-__all__ = ['FEATURES', 'BENCH_SETTINGS', 'Accelerator', 'shared_kv_attention', 'fast_stream', 'slow_pass', 'kl_to_final',
-           'stream_logits', 'accel_loss', 'train_accelerator', 'ExitProbe', 'exit_features', 'fit_probe', 'auc',
-           'stream_stats', 'M2R2Decoder', 'accelerator_dir', 'save_accelerator', 'load_accelerator', 'heldout_batches',
-           'measure']
+__all__ = ['FEATURES', 'BENCH_SETTINGS', 'Accelerator', 'shared_kv_attention', 'fast_stream', 'kl_to_final', 'stream_logits',
+           'accel_loss', 'train_accelerator', 'ExitProbe', 'exit_features', 'fit_probe', 'auc', 'stream_stats',
+           'M2R2Decoder', 'accelerator_dir', 'save_accelerator', 'load_accelerator', 'heldout_batches', 'measure']
 
 # %% ../../nbs/spec/27_m2r2.ipynb #660a539d
 class Accelerator(nn.Module):
@@ -82,11 +80,6 @@ def fast_stream(model, # the target (frozen)
         h = h + step
     return h, step
 
-def slow_pass(model, x: torch.Tensor):
-    "The target on windows x [B, T] with every hidden state and a fresh cache: (output, cache)."
-    cache = new_cache(model)
-    return model(x, output_hidden_states=True, use_cache=True, **{cache_kwarg(model): cache}), cache
-
 # %% ../../nbs/spec/27_m2r2.ipynb #1caba716
 def kl_to_final(final: torch.Tensor, # the target's logits [..., V]
                 draft: torch.Tensor, # a draft's logits [..., V]
@@ -98,7 +91,7 @@ def kl_to_final(final: torch.Tensor, # the target's logits [..., V]
 def stream_logits(model, acc: Accelerator, x: torch.Tensor, grad: bool = False):
     "(final logits, plain early-exit logits at ℓ, fast-stream logits at ℓ, fast states, the fast stream's last step, slow states at ℓ) for windows x [B, T]."
     T = x.shape[1]
-    with torch.no_grad(): out, cache = slow_pass(model, x)
+    out, cache = frozen_pass(model, x)
     with torch.set_grad_enabled(grad):
         hf, step = fast_stream(model, acc, out.hidden_states[0], cache, torch.arange(T, device=x.device)[None], causal_mask(T, 0, x.device))
         fast = lm_logits(model, hf)
@@ -276,7 +269,7 @@ def load_accelerator(model, # the target the accelerator was trained on (shapes 
 def heldout_batches(tokenizer, n: int = 4, seq_len: int = 128, seed: int = 0, split: str = "test") -> list[torch.Tensor]:
     "n batches of 8 windows from the zoo's held-out split (Kangaroo's held-out batches for the same seed), or the training split."
     train, test = build_documents(n_generated=4000, seed=seed)
-    docs = train if split == "train" else {c: [a + b for a, b in v] for c, v in test.items()}
+    docs = train if split == "train" else heldout_documents(test)
     g = torch.Generator().manual_seed(seed + 1 if split == "test" else seed + 2)
     streams = token_streams(tokenizer, docs)
     return [sample_batch(streams, 8, seq_len, g) for _ in range(n)]
