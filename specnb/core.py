@@ -164,6 +164,19 @@ class SampledDraws:
         e = torch.empty(weights.shape, device=weights.device, dtype=torch.float32).exponential_(1, generator=self.generator)
         return torch.argmax(weights.float() / e, dim=-1)       # exponential race: P(i) = w_i / sum(w)
 
+    def ranking(self, weights: torch.Tensor, k: int) -> torch.Tensor:
+        "Long [..., k]: per row, the first `k` of an ordered draw without replacement proportional to `weights` [..., V]; -1 past the support."
+        weights = torch.as_tensor(weights).float()
+        e = torch.empty(weights.shape, device=weights.device, dtype=torch.float32).exponential_(1, generator=self.generator)
+        m = min(k, weights.shape[-1])
+        key, idx = (weights / e).topk(m, dim=-1)               # the race's first m finishers, in order
+        idx = idx.masked_fill(key <= 0, -1)                    # a zero weight never finishes
+        return torch.cat([idx, idx.new_full((*idx.shape[:-1], k - m), -1)], -1)
+
+    def uniform(self, shape, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        "Continuous noise in (0, 1) of `shape`."
+        return torch.rand(shape, generator=self.generator, device=self.generator.device, dtype=dtype).clamp_min(torch.finfo(dtype).tiny)
+
     def run_length(self, prob: torch.Tensor) -> torch.Tensor:
         "Leading successes among independent Bernoulli trials with probabilities `prob` [..., k]: long [...]."
         ok = self.bernoulli(prob)                              # [..., k]
@@ -174,8 +187,11 @@ class EnumeratedDraws:
     "Draws that take the outcomes named by `script`, multiplying up the path's exact probability."
     max_outcomes = 200_000  # joint outcomes one draw may have before we refuse
 
-    def __init__(self, script: list[int]):
+    def __init__(self, script: list[int], # the outcome index to take at each draw (grown as new draws appear)
+                 noise_seed: int = 0, # continuous noise (`uniform`) is not enumerated: it is this seed's, on every path
+                ):
         self.script, self.pos, self.prob, self.sizes = script, 0, 1.0, []
+        self.noise = torch.Generator().manual_seed(noise_seed)
 
     def _choose(self, outcomes: list[tuple[Any, float]]):
         outcomes = [o for o in outcomes if o[1] > 0]           # impossible outcomes are never walked
@@ -215,6 +231,25 @@ class EnumeratedDraws:
         outcomes = [(tuple(i for i, _ in combo), math.prod(p for _, p in combo)) for combo in itertools.product(*supports)]
         return torch.tensor(self._choose(outcomes), dtype=torch.long, device=weights.device).reshape(weights.shape[:-1])
 
+    def ranking(self, weights: torch.Tensor, k: int) -> torch.Tensor:
+        weights = torch.as_tensor(weights)
+        rows = weights.double().reshape(-1, weights.shape[-1]).tolist()
+        def orders(w):                                          # every ordered draw of min(k, support) tokens
+            sup = [i for i, x in enumerate(w) if x > 0]
+            m, out = min(k, len(sup)), []
+            for perm in itertools.permutations(sup, m):
+                p, left = 1.0, set(sup)
+                for i in perm: p *= w[i] / math.fsum(w[j] for j in left); left.discard(i)
+                out.append((perm + (-1,) * (k - m), p))
+            return out
+        self._check(math.prod(math.perm(sum(x > 0 for x in r), min(k, sum(x > 0 for x in r))) for r in rows))
+        supports = [orders(r) for r in rows]
+        outcomes = [(tuple(o for o, _ in combo), math.prod(p for _, p in combo)) for combo in itertools.product(*supports)]
+        return torch.tensor(self._choose(outcomes), dtype=torch.long, device=weights.device).reshape(*weights.shape[:-1], k)
+
+    def uniform(self, shape, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+        return torch.rand(shape, generator=self.noise, dtype=dtype).clamp_min(torch.finfo(dtype).tiny)   # held fixed, not walked
+
 # %% ../nbs/00_core.ipynb #ac2d0b82
 def _freeze(x):
     "A hashable copy of a program's output (tensors become tuples)."
@@ -225,11 +260,12 @@ def _freeze(x):
 
 def exact_distribution(program: Callable[[Any], Any], # called as `program(draws)`; returns the outcome
                        max_paths: int = 1_000_000, # refuse to walk more random paths than this
+                       noise_seed: int = 0, # the continuous noise (`draws.uniform`) every path sees
                       ) -> dict:
-    "Run `program` down every random path; return `{outcome: exact probability}`."
+    "Run `program` down every random path; return `{outcome: exact probability}` (given the continuous noise, if it uses any)."
     dist, script, paths = {}, [], 0
     while True:
-        draws = EnumeratedDraws(script)
+        draws = EnumeratedDraws(script, noise_seed)
         out = _freeze(program(draws))
         dist[out] = dist.get(out, 0.0) + draws.prob
         paths += 1

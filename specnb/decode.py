@@ -15,7 +15,7 @@ import torch
 
 from .core import SpecnbError, SampledDraws, synchronize
 from .cache import new_cache, model_forward, cache_len, crop, commit
-from .sampling import logits_to_probs, greedy_tree, verify_chain, verify_tree, draft_children, typical_tree
+from .sampling import logits_to_probs, greedy_tree, verify_chain, verify_tree, typical_tree
 from .tree import Tree, TreeTemplate, tree_forward, check_architecture
 from .kernels.base import kernel_backend
 from .kernels.verify import sample_verify_chain
@@ -90,6 +90,7 @@ class Proposal:
     tree: Tree
     draft_probs: torch.Tensor | None = None   # [N, V]: q that node i's children were drawn from; None = deterministic
     replacement: bool = False                 # siblings drawn i.i.d. (True) or without replacement (False)
+    tags: list | None = None                  # the tree policy's per-node tags, when a policy grew it (SpecTr's draft counts)
 
     @property
     def mode(self) -> str:
@@ -185,10 +186,12 @@ class TreePolicy(Protocol):
                sampling: SamplingConfig, draws) -> list[tuple[int, int, Any]]: ...   # (parent node, token, tag)
 
 class StaticTree:
-    "Fill a fixed `TreeTemplate`: the draft's top-k at each node (greedy), or draws without replacement (sampling)."
-    replacement = False
-    def __init__(self, template: TreeTemplate | list[list[int]]): # the shape, or its Medusa-style choices
+    "Fill a fixed `TreeTemplate`: the draft's top-k at each node (greedy), or draws from its `q` (sampling)."
+    def __init__(self, template: TreeTemplate | list[list[int]], # the shape, or its Medusa-style choices
+                 replacement: bool = False, # sampling: siblings drawn i.i.d. (SpecInfer) instead of without replacement
+                ):
         self.template = template if isinstance(template, TreeTemplate) else TreeTemplate(template)
+        self.replacement = replacement
         self.max_depth, self.root_tag, self.contiguous = self.template.max_depth, 0, self.template.contiguous
 
     def wants(self, grow, node): return self.template.width[grow.tags[node]] > 0
@@ -200,8 +203,9 @@ class StaticTree:
             if q is None: cands = logits[row].topk(min(T.width[t], logits.shape[-1])).indices.tolist()
             else:
                 if not self.contiguous: raise SpecnbError("sampling with a static tree needs contiguous ranks 0..k-1 under every node")
-                k = min(T.width[t], int((q[row] > 0).sum()))       # never more siblings than the draft's support
-                cands = draft_children(q[row], k, draws, replacement=False).tolist()   # in rank order
+                if self.replacement: cands = draws.categorical(q[row].expand(T.width[t], -1)).tolist()   # i.i.d.
+                else:                                                # never more siblings than the draft's support
+                    cands = [c for c in draws.ranking(q[row], T.width[t]).tolist() if c >= 0]   # Gumbel-top-k, in rank order
             out += [(u, cands[T.ranks[c]], c) for c in T.children[t] if T.ranks[c] < len(cands)]
         return out
 
@@ -296,10 +300,10 @@ class DraftModelDrafter:
         keep = min(L + 1, cache_len(self.cache))                   # tree slots are out of order: keep the root (if it was fed)
         crop(self.cache, keep); self.cached = list(tokens[:keep])
         parents = {u for u in grow.parents if u >= 0}
-        if self.sampling.greedy or not parents: return Proposal(tree)
+        if self.sampling.greedy or not parents: return Proposal(tree, tags=list(grow.tags))
         draft_probs = dists[0].new_zeros(len(tree), dists[0].shape[-1])   # row u: the q u's children were drawn from
         for u in parents: draft_probs[u] = dists[u]
-        return Proposal(tree, draft_probs, replacement=pol.replacement)
+        return Proposal(tree, draft_probs, replacement=pol.replacement, tags=list(grow.tags))
 
     def observe(self, result): pass
 
@@ -346,7 +350,8 @@ def limit_depth(prop: Proposal, depth: int) -> Proposal:
     new = {old: i for i, old in enumerate(keep)}
     pruned = Tree([-1 if tree.parents[i] < 0 else new[tree.parents[i]] for i in keep], tree.tokens[keep])
     probs = None if prop.draft_probs is None else prop.draft_probs[torch.tensor(keep, device=prop.draft_probs.device)]
-    return Proposal(pruned, probs, prop.replacement)
+    tags = None if prop.tags is None else [prop.tags[i] for i in keep]
+    return Proposal(pruned, probs, prop.replacement, tags)
 
 # %% ../nbs/06_decode.ipynb #7ae175df
 class Verifier(Protocol):

@@ -130,11 +130,8 @@ def draft_children(q: torch.Tensor, # draft distribution at the parent [V]
                   ) -> torch.Tensor:
     "Draw `k` candidate tokens [k] from `q`, i.i.d. or without replacement."
     if not replacement and k > int((q > 0).sum()): raise SpecnbError(f"cannot draw {k} distinct tokens from {int((q > 0).sum())} with mass")
-    out, w = [], q.clone()
-    for _ in range(k):
-        c = draws.categorical(w); out.append(c)
-        if not replacement: w = w.clone(); w[c] = 0
-    return torch.stack(out)
+    if replacement: return draws.categorical(q.expand(k, -1))   # k independent draws in one call
+    return draws.ranking(q, k)                                   # Gumbel-top-k: an ordered draw without replacement
 
 def verify_multi(p: torch.Tensor, # target distribution at the parent [V]
                  q: torch.Tensor | None, # draft distribution the candidates were drawn from [V]; None: deterministic candidates
