@@ -277,8 +277,10 @@ class DraftModelDrafter:
         if feed: model_forward(self.model, torch.tensor([feed], device=dev), self.cache, logits_to_keep=1)
         L, pol = len(tokens) - 1, self.policy
         grow, frontier, dists, fed = Growth([-1], [tokens[-1]], [0.0], [pol.root_tag]), [0], {}, []
-        for _ in range(getattr(pol, "rounds", None) or depth):     # a round adds at most one level (deeper nodes: cut by generate)
-            frontier = [u for u in frontier if pol.wants(grow, u)]  # leaves cost no row
+        level = [0]                                                 # each node's depth
+        for _ in range(getattr(pol, "rounds", None) or depth):     # a round adds at most one level
+            level += [level[p] + 1 for p in grow.parents[len(level):]]
+            frontier = [u for u in frontier if level[u] < depth and pol.wants(grow, u)]   # leaves, and nodes at the depth budget, cost no row
             if not frontier: break
             tree = Tree(grow.parents, torch.tensor(grow.tokens))
             fed += frontier                                         # draft cache: prefix, then the nodes fed so far

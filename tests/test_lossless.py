@@ -113,7 +113,7 @@ def pair6():
 
 
 TREE_DRAFTERS = ["static-tree", "wide-root", "medusa", "hydra", "token-recycling", "prompt-lookup", "aded",
-                 "dyspec", "dyspec-narrow", "topk-per-depth"]   # tree_drafters' keys
+                 "dyspec", "dyspec-narrow", "topk-per-depth", "rsd-s", "rsd-c", "iid-children"]   # tree_drafters' keys
 
 
 def tree_drafters(draft, medusa, hydra):
@@ -122,6 +122,7 @@ def tree_drafters(draft, medusa, hydra):
     from specnb.spec.token_recycling import TokenRecyclingDrafter
     from specnb.spec.aded import AdedDrafter, TrigramMatrix
     from specnb.spec.dyspec import DySpecTree, TopKPerDepth
+    from specnb.spec.rsd import StochasticBeam, iid_tree, rsd_c
     corpus6 = TrigramMatrix.build([[1, 3, 4, 1, 3, 2, 5, 0, 1, 3, 4, 2, 4, 1, 3, 5] * 2], vocab_size=V6)
     heads_tree = [[0], [1], [2], [0, 0], [1, 0]]
     drafters = {"static-tree": lambda: DraftModelDrafter(draft, choices=STATIC),
@@ -133,7 +134,10 @@ def tree_drafters(draft, medusa, hydra):
                 "aded": lambda: AdedDrafter(corpus6, iterations=30, top=4, max_nodes=6),
                 "dyspec": lambda: DraftModelDrafter(draft, policy=DySpecTree(2, max_depth=2)),
                 "dyspec-narrow": lambda: DraftModelDrafter(draft, policy=DySpecTree(3, max_depth=2, width=1)),
-                "topk-per-depth": lambda: DraftModelDrafter(draft, policy=TopKPerDepth(2, 4, max_depth=2))}
+                "topk-per-depth": lambda: DraftModelDrafter(draft, policy=TopKPerDepth(2, 4, max_depth=2)),
+                "rsd-s": lambda: DraftModelDrafter(draft, policy=StochasticBeam(2, 2)),
+                "rsd-c": lambda: DraftModelDrafter(draft, policy=rsd_c([2, 1])),
+                "iid-children": lambda: DraftModelDrafter(draft, policy=iid_tree([2, 1]))}
     assert list(drafters) == TREE_DRAFTERS
     return drafters
 
@@ -154,7 +158,8 @@ def target_law(target, n, prefix=(), **s):
 # (drafter, setting) -> tokens enumerated end to end; sampled-draft trees at full support have too many paths for 3
 N_TOKENS = {("static-tree", "T=1"): 2, ("static-tree", "T=1,top_p=0.6"): 2, ("static-tree", "T=0.9,top_k=3,top_p=0.8"): 2,
             ("wide-root", "T=1,top_p=0.6"): 2,
-            **{(name, setting): 2 for name in ("dyspec", "dyspec-narrow", "topk-per-depth") for setting in SETTINGS}}
+            **{(name, setting): 2 for name in ("dyspec", "dyspec-narrow", "topk-per-depth", "rsd-s", "rsd-c", "iid-children")
+               for setting in SETTINGS}}
 
 
 @pytest.mark.parametrize("setting", SETTINGS)
@@ -260,3 +265,21 @@ def test_draft_model_trees_token_identical_on_minispecbench(zoo_target):
     overall = bench.summarize(rows).query("category == 'overall'").set_index("method")
     assert overall.loc["dyspec", "identical"] == 1.0, overall
     assert overall.loc["dyspec", "tau"] > 1.0, overall
+
+
+@pytest.mark.parametrize("name", ["rsd-s", "iid-children"])
+def test_tree_drafters_chi_square_at_full_support(pair6, name):
+    """Where exact enumeration has too many paths (T=1, full support, depth-2 trees): seeded `generate` runs, and the
+    first two tokens' frequencies must pass a χ² test against the target's exact law (cells with expectation < 5 pooled)."""
+    from scipy import stats
+    target, draft, medusa, hydra = pair6
+    make, n_runs = tree_drafters(draft, medusa, hydra)[name], 800
+    law = target_law(target, 2, temperature=1.0)
+    with torch.no_grad():
+        seen = [tuple(generate(target, PROMPT6, make(), max_new_tokens=3, seed=s, eos_token_id=False, temperature=1.0).tokens[:2]) for s in range(n_runs)]
+    keys = sorted(law, key=law.get, reverse=True)
+    exp = [law[k] * n_runs for k in keys]
+    big = [i for i, e in enumerate(exp) if e >= 5]
+    obs = [seen.count(keys[i]) for i in big] + [n_runs - sum(seen.count(keys[i]) for i in big)]
+    exp = [exp[i] for i in big] + [n_runs - sum(exp[i] for i in big)]
+    assert stats.chisquare(obs, exp).pvalue > 1e-3, (name, obs, [round(e, 1) for e in exp])
