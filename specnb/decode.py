@@ -9,11 +9,11 @@ import math
 import numbers
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import torch
 
-from .core import SpecnbError, SampledDraws, synchronize
+from .core import SpecnbError, SampledDraws, synchronize, exact_distribution
 from .cache import new_cache, model_forward, cache_len, crop, commit
 from .sampling import logits_to_probs, greedy_tree, verify_chain, verify_tree, typical_tree
 from .tree import Tree, TreeTemplate, tree_forward, check_architecture
@@ -25,7 +25,7 @@ __all__ = ['vocab_size', 'context_length', 'Target', 'is_target', 'HFTarget', 'T
            'SamplingConfig', 'Drafter', 'NoDrafter', 'PromptLookupDrafter', 'Growth', 'TreePolicy', 'StaticTree',
            'chain_choices', 'DraftModelDrafter', 'Trace', 'Generation', 'limit_depth', 'Verifier', 'GreedyVerifier',
            'SamplingVerifier', 'ChainVerifier', 'MultiCandidateVerifier', 'LosslessVerifier', 'TypicalVerifier',
-           'prompt_ids', 'eos_ids', 'generate', 'StepRecorder']
+           'prompt_ids', 'eos_ids', 'generate', 'sequence_law', 'first_step_law', 'StepRecorder']
 
 # %% ../nbs/06_decode.ipynb #79505634
 def vocab_size(model) -> int:
@@ -516,6 +516,53 @@ def generate(model, # the target: a Hugging Face causal LM (Llama family) or any
     trace.target_forwards = target.forwards
     trace.total_s, trace.new_tokens = time.perf_counter() - t_start, len(out)
     return Generation(out, trace)
+
+# %% ../nbs/06_decode.ipynb #5e9c1a07
+@torch.no_grad()
+def sequence_law(model, # a causal LM (Hugging Face)
+                 prompt: list[int], # token ids
+                 n: int, # continuation length
+                 **sampling, # temperature, top_k, top_p
+                ) -> dict:
+    "Exact law `{tokens: probability}` of `model`'s next `n` tokens after `prompt`: what a lossless sampler must match."
+    law = {(): 1.0}
+    for _ in range(n):
+        nxt = {}
+        for seq, w in law.items():
+            p = logits_to_probs(model(torch.tensor([list(prompt) + list(seq)])).logits[0, -1], **sampling)
+            for x in p.nonzero().flatten().tolist(): nxt[seq + (x,)] = w * float(p[x])
+        law = nxt
+    return law
+
+class _FirstStepDone(Exception):
+    "Raised at a drafter's second `propose`: `args[0]` holds the tokens the first step emitted."
+
+def first_step_law(target, # the target model
+                   prompt: list[int], # token ids
+                   n: int, # tokens of the law (the first step's tree may be n - 1 deep)
+                   make_drafter: Callable, # a fresh drafter per random path
+                   verifier=None, # passed to `generate`
+                   noise_seed: int = 0, # the continuous noise every path sees (see `exact_distribution`)
+                   **sampling, # temperature, top_k, top_p
+                  ) -> dict:
+    "Exact law of `generate`'s first `n` tokens: its first step enumerated, each outcome completed by `sequence_law`."
+    class FirstStep:
+        def __init__(self): self.inner, self.calls = make_drafter(), 0
+        def start(self, *a): self.inner.start(*a)
+        def observe(self, r): self.inner.observe(r)
+        def propose(self, tokens, max_depth=None):
+            self.calls += 1
+            if self.calls == 2: raise _FirstStepDone(tuple(tokens[len(prompt):]))
+            return self.inner.propose(tokens, max_depth)
+    def program(d):
+        try: return tuple(generate(target, prompt, FirstStep(), n, draws=d, eos_token_id=False, verifier=verifier, **sampling).tokens)
+        except _FirstStepDone as e: return e.args[0]
+    out = {}
+    with torch.no_grad():
+        for head, w in exact_distribution(program, noise_seed=noise_seed).items():
+            for tail, v in sequence_law(target, list(prompt) + list(head), n - len(head), **sampling).items():
+                out[head + tail] = out.get(head + tail, 0.0) + w * v
+    return out
 
 # %% ../nbs/06_decode.ipynb #sr0c0001
 import dataclasses

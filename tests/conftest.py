@@ -9,6 +9,8 @@ try:
 except ImportError:
     pass
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT / "nbs"
 
@@ -36,3 +38,21 @@ def pytest_terminal_summary(terminalreporter):
         over = f"  OVER by {s - SMOKE_BUDGET_S:.1f} s" if s > SMOKE_BUDGET_S else ""
         terminalreporter.write_line(f"{name:<24} {s:6.1f} s{over}")
     terminalreporter.write_line(f"{'total':<24} {sum(times.values()):6.1f} s")
+
+
+V6, PROMPT6 = 6, [1, 3, 4, 1, 3]   # the tiny pair's vocabulary and the prompt its exactness tests decode
+
+
+@pytest.fixture(scope="module")
+def tiny_pair():
+    "A float64 Llama target (2 layers) and draft (1 layer) with a 6-token vocabulary: small enough to enumerate every random path."
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=V6, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, max_position_embeddings=64)
+    target = LlamaForCausalLM(cfg).eval().double()
+    draft = LlamaForCausalLM(LlamaConfig(**{**cfg.to_dict(), "num_hidden_layers": 1})).eval().double()
+    with torch.no_grad():                                          # sharper distributions: top-p then keeps 2-3 tokens
+        target.lm_head.weight.mul_(6); draft.lm_head.weight.mul_(6)
+    return target, draft

@@ -6,42 +6,14 @@ import math
 import pytest
 import torch
 from scipy.stats import chisquare
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from specnb.core import SampledDraws, SpecnbError, exact_distribution, total_variation
-from specnb.decode import DraftModelDrafter, HFTarget, Proposal, SamplingConfig, StaticTree, generate
-from specnb.sampling import acceptance_rate, logits_to_probs, residual_distribution
+from conftest import PROMPT6, V6
+from specnb.decode import (DraftModelDrafter, HFTarget, Proposal, SamplingConfig, StaticTree, first_step_law, generate,
+                           sequence_law)
+from specnb.sampling import acceptance_rate, residual_distribution
 from specnb.spec.spectr import (KSequences, SpecTrVerifier, kseq, kseq_acceptance, kseq_gap, ot_acceptance, rho_star,
                                 solve_rho)
-
-V6, PROMPT6 = 6, [1, 3, 4, 1, 3]
-
-
-@pytest.fixture(scope="module")
-def pair6():
-    torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=V6, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                      num_key_value_heads=2, max_position_embeddings=64)
-    target = LlamaForCausalLM(cfg).eval().double()
-    draft = LlamaForCausalLM(LlamaConfig(**{**cfg.to_dict(), "num_hidden_layers": 1})).eval().double()
-    with torch.no_grad():                                          # sharper distributions: top-p then keeps 2-3 tokens
-        target.lm_head.weight.mul_(6); draft.lm_head.weight.mul_(6)
-    return target, draft
-
-
-@torch.no_grad()
-def target_law(target, n, prefix=(), **s):
-    "Exact law of the next `n` tokens after PROMPT6 + prefix under the target's (truncated) distribution."
-    law = {(): 1.0}
-    for _ in range(n):
-        nxt = {}
-        for seq, p in law.items():
-            probs = logits_to_probs(target(torch.tensor([PROMPT6 + list(prefix) + list(seq)])).logits[0, -1], **s)
-            for x, px in enumerate(probs.tolist()):
-                if px > 0: nxt[seq + (x,)] = p * px
-        law = nxt
-    return law
-
 
 class NoCorrection(SpecTrVerifier):
     "WRONG on purpose: every draft tested with min(1, p/q) (ρ = 1, k > 1) and the one-draft residual."
@@ -51,32 +23,13 @@ class NoCorrection(SpecTrVerifier):
         return (n, int(candidates[n])) if n < len(candidates) else (-1, int(draws.categorical(residual_distribution(p, q))))
 
 
-class _Stop(Exception):
-    "Raised at the second proposal: args[0] holds the tokens of the first step."
-
-
 def spectr_law(target, draft, K, L, n, verifier, first_step=False, **s):
     """Exact law of n generated tokens. first_step: only the first step of generate is enumerated (its whole depth-L tree)
     and each outcome is completed with the target's exact law, so a 3-token run exercises the walk down to depth 2."""
-    class First:
-        def __init__(self): self.inner, self.calls = DraftModelDrafter(draft, policy=KSequences(K, L)), 0
-        def start(self, *a): self.inner.start(*a)
-        def observe(self, r): self.inner.observe(r)
-        def propose(self, tokens, max_depth=None):
-            self.calls += 1
-            if first_step and self.calls == 2: raise _Stop(tuple(tokens[len(PROMPT6):]))
-            return self.inner.propose(tokens, max_depth)
-
-    def program(d):
-        try: return tuple(generate(target, PROMPT6, First(), n, draws=d, eos_token_id=False, verifier=verifier, **s).tokens)
-        except _Stop as e: return e.args[0]
+    make = lambda: DraftModelDrafter(draft, policy=KSequences(K, L))
+    if first_step: return first_step_law(target, PROMPT6, n, make, verifier, **s)
     with torch.no_grad():
-        dist = exact_distribution(program)
-    if not first_step: return dist
-    out = {}
-    for head, w in dist.items():
-        for tail, v in target_law(target, n - len(head), head, **s).items(): out[head + tail] = out.get(head + tail, 0.0) + w * v
-    return out
+        return exact_distribution(lambda d: tuple(generate(target, PROMPT6, make(), n, draws=d, eos_token_id=False, verifier=verifier, **s).tokens))
 
 
 # (sampling settings, K, L, new tokens, first step only); a few seconds each on one core
@@ -88,23 +41,23 @@ CASES = {"T=1,K=2": (dict(temperature=1.0), 2, 2, 2, False),
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_spectr_samples_exactly(pair6, case):
-    target, draft = pair6
+def test_spectr_samples_exactly(tiny_pair, case):
+    target, draft = tiny_pair
     s, K, L, n, first = CASES[case]
     dist = spectr_law(target, draft, K, L, n, SpecTrVerifier(), first, **s)
-    tv = total_variation(dist, target_law(target, n, **s))
+    tv = total_variation(dist, sequence_law(target, PROMPT6, n, **s))
     assert tv < 1e-12, f"SpecTr {case}: total variation {tv:.3g} from the target's law of the first {n} tokens"
 
 
-def test_exact_test_rejects_a_wrong_verifier(pair6):
-    target, draft = pair6
+def test_exact_test_rejects_a_wrong_verifier(tiny_pair):
+    target, draft = tiny_pair
     s = dict(temperature=1.0, top_p=0.6)
-    tv = total_variation(spectr_law(target, draft, 2, 2, 2, NoCorrection(), **s), target_law(target, 2, **s))
+    tv = total_variation(spectr_law(target, draft, 2, 2, 2, NoCorrection(), **s), sequence_law(target, PROMPT6, 2, **s))
     assert tv > 0.05, tv
 
 
 def chi2_pvalue(target, draft, verifier, n_runs, K=3, **s):
-    law = target_law(target, 2, **s)
+    law = sequence_law(target, PROMPT6, 2, **s)
     keys = sorted(law)
     counts = dict.fromkeys(keys, 0)
     with torch.no_grad():
@@ -116,16 +69,16 @@ def chi2_pvalue(target, draft, verifier, n_runs, K=3, **s):
     return chisquare([counts[k] for k in keys], [n_runs * law[k] for k in keys]).pvalue
 
 
-def test_chi2_through_generate(pair6):
+def test_chi2_through_generate(tiny_pair):
     "Sampled draws (the seeds 0..N-1, fixed): SpecTr fits the target's law of the first 2 tokens; the uncorrected walk does not."
-    target, draft = pair6
+    target, draft = tiny_pair
     s = dict(temperature=1.0, top_p=0.6)
     assert chi2_pvalue(target, draft, SpecTrVerifier(), 1500, **s) > 1e-3
     assert chi2_pvalue(target, draft, NoCorrection(), 1500, **s) < 1e-3
 
 
-def test_greedy_token_identical(pair6):
-    target, draft = pair6
+def test_greedy_token_identical(tiny_pair):
+    target, draft = tiny_pair
     with torch.no_grad():
         for prompt in (PROMPT6, [0, 2], [5, 5, 1, 0, 2, 4, 3]):
             ref = generate(target, prompt, None, 12, eos_token_id=False).tokens
@@ -173,8 +126,8 @@ def test_kseq_against_the_optimal_transport():
             assert ks >= float(acceptance_rate(p, q)) - 1e-12
 
 
-def test_bad_proposals_are_refused(pair6):
-    target, draft = pair6
+def test_bad_proposals_are_refused(tiny_pair):
+    target, draft = tiny_pair
     dr = DraftModelDrafter(draft, policy=KSequences(3, 2))
     dr.start(PROMPT6, HFTarget(target), SamplingConfig(1.0), SampledDraws(seed=1))
     with torch.no_grad(): prop = dr.propose(PROMPT6)

@@ -94,6 +94,15 @@ if HAS_TRITON:
         return P, Q
 
     @triton.jit
+    def _row_block(p_row, q_row, cols, V, n, kk, zp_s, zq_s, rm_s, WOR: tl.constexpr):
+        "One vocabulary block of p_{n+1}, q_{n+1} (float64, unnormalised; 0 past V) and its mask."
+        m = cols < V
+        P = tl.load(p_row + cols, mask=m, other=0.0).to(tl.float32).to(tl.float64)
+        Q = tl.load(q_row + cols, mask=m, other=0.0).to(tl.float32).to(tl.float64)
+        P, Q = _after_steps(P, Q, cols, n, kk, zp_s, zq_s, rm_s, WOR)
+        return m, P, Q
+
+    @triton.jit
     def _sibling_kernel(p_ptr, # target probabilities, contiguous [B, V]
                         q_ptr, # draft probabilities, contiguous [B, V]
                         c_ptr, # candidate tokens, int [B, k]
@@ -136,10 +145,7 @@ if HAS_TRITON:
                     z_q = tl.zeros((), tl.float64)
                     for start in range(0, V, BLOCK_V):
                         cols = start + offs
-                        m = cols < V
-                        pv = tl.load(p_row + cols, mask=m, other=0.0).to(tl.float32).to(tl.float64)
-                        qv = tl.load(q_row + cols, mask=m, other=0.0).to(tl.float32).to(tl.float64)
-                        pv, qv = _after_steps(pv, qv, cols, i, kk, zp_s, zq_s, rm_s, WOR)
+                        m, pv, qv = _row_block(p_row, q_row, cols, V, i, kk, zp_s, zq_s, rm_s, WOR)
                         z_res += tl.sum(tl.maximum(pv * zq - qv * zp, 0.0), axis=0)
                         if WOR:
                             z_q += tl.sum(tl.where(cols != c_i, qv, 0.0), axis=0)
@@ -157,10 +163,7 @@ if HAS_TRITON:
                 zp = tl.zeros((), tl.float64)
                 for start in range(0, V, BLOCK_V):
                     cols = start + offs
-                    m = cols < V
-                    pv = tl.load(p_row + cols, mask=m, other=0.0).to(tl.float32).to(tl.float64)
-                    qv = tl.load(q_row + cols, mask=m, other=0.0).to(tl.float32).to(tl.float64)
-                    pv, qv = _after_steps(pv, qv, cols, K, kk, zp_s, zq_s, rm_s, WOR)
+                    m, pv, qv = _row_block(p_row, q_row, cols, V, K, kk, zp_s, zq_s, rm_s, WOR)
                     zp += tl.sum(pv, axis=0)
             threshold = tl.load(us_ptr + b).to(tl.float64) * zp
             carry = tl.zeros((), tl.float64)
@@ -170,10 +173,7 @@ if HAS_TRITON:
             for start in range(0, V, BLOCK_V):
                 if found == 0:
                     cols = start + offs
-                    m = cols < V
-                    pv = tl.load(p_row + cols, mask=m, other=0.0).to(tl.float32).to(tl.float64)
-                    qv = tl.load(q_row + cols, mask=m, other=0.0).to(tl.float32).to(tl.float64)
-                    pv, qv = _after_steps(pv, qv, cols, K, kk, zp_s, zq_s, rm_s, WOR)
+                    m, pv, qv = _row_block(p_row, q_row, cols, V, K, kk, zp_s, zq_s, rm_s, WOR)
                     w = tl.where(m, pv, 0.0)
                     cdf = carry + tl.cumsum(w, axis=0)
                     below = tl.sum(((cdf <= threshold) & m).to(tl.int64), axis=0)
