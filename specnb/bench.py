@@ -6,22 +6,27 @@
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
 from .core import SpecnbError, synchronize
-from .decode import generate, DraftModelDrafter, PromptLookupDrafter
+from .decode import generate, DraftModelDrafter, Generation, PromptLookupDrafter, SamplingConfig
 from . import zoo
 
 # %% auto #0
 __all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'WARMUP_PROMPT', 'PAPER_METHODS', 'bench_path', 'build_prompts',
-           'load_prompts', 'BenchMethod', 'register_method', 'drafter_runner', 'all_methods', 'needs_draft',
-           'ForwardCounter', 'run_method', 'run_bench', 'summarize', 'plot', 'bench_json', 'check_bench_args',
-           'cmd_bench', 'add_bench_parser']
+           'load_prompts', 'BenchMethod', 'register_method', 'zoo_cost', 'drafter_runner', 'all_methods', 'needs_draft',
+           'method_cost', 'is_lossless', 'ForwardCounter', 'sampling_options', 'hf_runner', 'method_runner',
+           'run_method', 'bench_prompts', 'as_prompts', 'run_interleaved', 'run_bench', 'summarize', 'plot',
+           'continuations', 'homogeneity', 'two_sample', 'bench_json', 'check_bench_args', 'cmd_bench',
+           'add_bench_parser']
 
 # %% ../nbs/07_bench.ipynb #7e3022cf
 BENCH_CATEGORIES = ("prose", "translation", "extraction", "qa", "math", "copy", "code")
@@ -60,22 +65,41 @@ WARMUP_PROMPT = "def warm_up(x):\n    return"                  # the warm-up rou
 class BenchMethod:
     "A method a paper notebook adds to MiniSpecBench."
     name: str
-    setup: Callable        # (target, draft, **options) -> run(ids [1, T], max_new_tokens, eos_token_id) -> Generation; once per bench
+    setup: Callable        # (target, draft, **options) -> run(ids [1, T], max_new_tokens, eos_token_id, **sampling) -> Generation; once per bench
     needs_draft: bool = False
     doc: str = ""
+    cost: Callable | None = None   # () -> {"params": extra parameters, "train_seconds": their training time} (the shipped zoo entries)
+    lossless: bool = True          # its outputs have the target's law (checked by `two_sample`)
 
 PAPER_METHODS: dict[str, BenchMethod] = {}
 
-def register_method(name: str, setup: Callable, needs_draft: bool = False, doc: str = "") -> None:
+def register_method(name: str, setup: Callable, needs_draft: bool = False, doc: str = "",
+                    cost: Callable | None = None, lossless: bool = True) -> None:
     "Add a method to `specnb bench` (paper modules call this at import)."
-    PAPER_METHODS[name] = BenchMethod(name, setup, needs_draft, doc)
+    PAPER_METHODS[name] = BenchMethod(name, setup, needs_draft, doc, cost, lossless)
+
+def zoo_cost(*entries: str) -> dict:
+    "Extra parameters and training seconds of shipped zoo entries, from their weights and `train.json`."
+    from safetensors import safe_open
+    params, seconds = 0, 0.0
+    for e in entries:
+        folder = zoo.data_dir() / "zoo" / e
+        if not (folder / "train.json").is_file(): raise SpecnbError(f"the zoo has no entry {e!r} in {folder.parent}")
+        info = zoo.read_info(folder)
+        if "parameters" in info: params += int(info["parameters"])
+        else:
+            for f in sorted(folder.glob("*.safetensors")):
+                with safe_open(str(f), "pt") as st: params += sum(math.prod(st.get_slice(k).get_shape()) for k in st.keys())
+        seconds += info.get("train_seconds", 0.0) + info.get("hidden_dataset_seconds", 0.0)
+    return {"params": params, "train_seconds": seconds}
 
 def drafter_runner(target, # the bench's target
                    drafter, # one drafter for the whole bench: its state (tables, search, matrices) persists across prompts
+                   verifier=None, # the acceptance rule (None: lossless)
                   ) -> Callable:
-    "What a paper method's `setup` returns for a stateful drafter: `run(ids, max_new_tokens, eos_token_id)`, with `run.drafter`."
-    def run(ids, max_new_tokens, eos_token_id):
-        return generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id)
+    "What a paper method's `setup` returns for a stateful drafter: `run(ids, max_new_tokens, eos_token_id, **sampling)`, with `run.drafter`."
+    def run(ids, max_new_tokens, eos_token_id, **sampling):
+        return generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id, verifier=verifier, **sampling)
     run.drafter = drafter
     return run
 
@@ -88,6 +112,13 @@ def all_methods() -> list[str]:
 def needs_draft(method: str) -> bool:
     return method in NEEDS_DRAFT or (method in PAPER_METHODS and PAPER_METHODS[method].needs_draft)
 
+def method_cost(method: str) -> dict:
+    "{params, train_seconds} a method adds to the target (0 for training-free methods)."
+    if method in PAPER_METHODS: return PAPER_METHODS[method].cost() if PAPER_METHODS[method].cost else {"params": 0, "train_seconds": 0.0}
+    return zoo_cost("draft") if method in NEEDS_DRAFT else {"params": 0, "train_seconds": 0.0}
+
+def is_lossless(method: str) -> bool: return method not in PAPER_METHODS or PAPER_METHODS[method].lossless
+
 class ForwardCounter:
     "Counts forward calls of `model`'s decoder stack inside a `with` block (whichever entry point runs it)."
     def __init__(self, model): self.model, self.calls = (model.get_decoder() if hasattr(model, "get_decoder") else model), 0
@@ -96,95 +127,208 @@ class ForwardCounter:
         return self
     def __exit__(self, *exc): self.handle.remove()
 
+def sampling_options(temperature: float = 0.0, # 0: greedy
+                     top_k: int = 0, top_p: float = 1.0, # the target's truncation (0 / 1.0: none)
+                     seed: int = 0, # seeds the draws
+                    ) -> dict:
+    "The sampling keywords every bench runner accepts (`generate`'s names), checked; {} for greedy."
+    SamplingConfig(temperature, top_k, top_p)                      # raises on a bad value
+    return {} if temperature == 0 else dict(temperature=float(temperature), top_k=int(top_k), top_p=float(top_p), seed=int(seed))
+
+def hf_runner(target, extra: dict) -> Callable:
+    "A bench runner for `target.generate(**extra)`: greedy, or seeded sampling with the same temperature, top-k and top-p."
+    def run(ids, max_new_tokens, eos_token_id, temperature=0.0, top_k=0, top_p=1.0, seed=0):
+        kw = dict(attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, eos_token_id=eos_token_id,
+                  pad_token_id=eos_token_id if eos_token_id is not None else 0, do_sample=temperature > 0)
+        if temperature > 0:
+            kw.update(temperature=temperature, top_k=top_k, top_p=top_p)   # top_k=0 turns off Hugging Face's default top-50
+            torch.manual_seed(seed)                                # Hugging Face samples from torch's global generator
+        return target.generate(ids, **kw, **extra)[0, ids.shape[1]:].tolist()
+    return run
+
+def method_runner(method: str, target, draft=None, gamma: int = 20, pld_tokens: int = 10,
+                  confidence: float | None = 0.4, # specnb_sd stops drafting below this top probability (HF's default too)
+                  options: dict | None = None, # keyword arguments for a paper method's `setup`
+                 ) -> Callable:
+    "`run(ids [1, T], max_new_tokens, eos_token_id, **sampling)` for any bench method (a paper method's `setup` runs here, once)."
+    if method in PAPER_METHODS: return PAPER_METHODS[method].setup(target, draft, **(options or {}))
+    make = {"specnb_ar": lambda: None, "specnb_sd": lambda: DraftModelDrafter(draft, gamma=gamma, confidence=confidence),
+            "specnb_pld": lambda: PromptLookupDrafter(num_tokens=pld_tokens, max_ngram=3)}.get(method)
+    if make is not None:
+        return lambda ids, n, eos, **s: generate(target, ids, make(), n, eos_token_id=eos, **s)
+    extra = {"hf_ar": {}, "hf_assisted": {"assistant_model": draft}, "hf_pld": {"prompt_lookup_num_tokens": pld_tokens}}.get(method)
+    if extra is None: raise SpecnbError(f"unknown method {method!r}; valid: {', '.join(all_methods())}")
+    return hf_runner(target, extra)
+
 @torch.no_grad()
 def run_method(method: str, target, draft, ids: torch.Tensor, # prompt ids [1, T]
                max_new_tokens: int = 64, gamma: int = 20, pld_tokens: int = 10, eos_token_id: int | None = None,
                confidence: float | None = 0.4, # specnb_sd stops drafting below this top probability (HF's default too)
-               runner: Callable | None = None, # for a registered paper method: what its `setup` returned
+               runner: Callable | None = None, # what `method_runner` returned (built here if None)
+               sampling: dict | None = None, # `sampling_options(...)`; None/{}: greedy
               ) -> dict:
-    "Decode `ids` greedily with `method`: {tokens, seconds, forwards (all target calls), steps (token-producing calls)}."
-    dev = target.device
-    ids = ids.to(dev)
-    hf_kwargs = dict(attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=False,
-                     eos_token_id=eos_token_id, pad_token_id=eos_token_id if eos_token_id is not None else 0)
-    drafter = {"specnb_ar": lambda: None, "specnb_sd": lambda: DraftModelDrafter(draft, gamma=gamma, confidence=confidence),
-               "specnb_pld": lambda: PromptLookupDrafter(num_tokens=pld_tokens, max_ngram=3)}.get(method, lambda: None)()
+    "Decode `ids` with `method`: {tokens, seconds, forwards (all target calls), steps (token-producing calls), proposed (draft nodes)}."
+    runner = runner or method_runner(method, target, draft, gamma, pld_tokens, confidence)
+    ids = ids.to(target.device)
     with ForwardCounter(target) as counter:
-        synchronize(dev); t0 = time.perf_counter()
-        if method.startswith("specnb_") or runner is not None:
-            g = (runner(ids, max_new_tokens, eos_token_id) if runner is not None
-                 else generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id))
-            out, steps, forwards = g.tokens, g.trace.steps, g.trace.target_forwards
-        elif method == "hf_ar": out = target.generate(ids, **hf_kwargs)[0, ids.shape[1]:].tolist()
-        elif method == "hf_assisted": out = target.generate(ids, assistant_model=draft, **hf_kwargs)[0, ids.shape[1]:].tolist()
-        elif method == "hf_pld": out = target.generate(ids, prompt_lookup_num_tokens=pld_tokens, **hf_kwargs)[0, ids.shape[1]:].tolist()
-        else: raise SpecnbError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-        synchronize(dev); seconds = time.perf_counter() - t0
-    # every target forward emits tokens in both libraries (the first one also prefills the prompt)
-    if not (method.startswith("specnb_") or runner is not None): steps = forwards = counter.calls
-    return {"tokens": out, "seconds": seconds, "forwards": forwards, "steps": steps}
+        synchronize(target.device); t0 = time.perf_counter()
+        g = runner(ids, max_new_tokens, eos_token_id, **(sampling or {}))
+        synchronize(target.device); seconds = time.perf_counter() - t0
+    if isinstance(g, Generation):
+        return {"tokens": g.tokens, "seconds": seconds, "forwards": g.trace.target_forwards, "steps": g.trace.steps,
+                "proposed": sum(g.trace.proposed)}
+    # a Hugging Face method: every target forward emits tokens (the first also prefills the prompt)
+    return {"tokens": list(g), "seconds": seconds, "forwards": counter.calls, "steps": counter.calls, "proposed": None}
 
 # %% ../nbs/07_bench.ipynb #b053990f
+def bench_prompts(tokenizer, categories=None, n: int | None = None) -> list[dict]:
+    "The shipped prompts, tokenized: {id, category, ids [1, T]}."
+    return [{"id": p["id"], "category": p["category"], "ids": tokenizer(p["prompt"], return_tensors="pt").input_ids}
+            for p in load_prompts(categories=categories, n=n)]
+
+def as_prompts(prompts) -> list[dict]:
+    "Prompts as {id, category, ids}: bench prompts pass through; bare id tensors become ids p0, p1, … in category 'all'."
+    return [p if isinstance(p, dict) else {"id": f"p{i}", "category": "all", "ids": torch.as_tensor(p).reshape(1, -1)}
+            for i, p in enumerate(prompts)]
+
+def run_interleaved(target, prompts, # `bench_prompts(...)` or a list of prompt id tensors
+                    runners: dict[str, Callable], # name -> run(ids, max_new_tokens, eos_token_id, **sampling)
+                    max_new_tokens: int = 64, eos_token_id: int | None = None,
+                    temperature: float = 0.0, top_k: int = 0, top_p: float = 1.0, # 0: greedy (one run per prompt)
+                    seeds: int = 1, # sampling: runs per prompt (at most 100), seeds seed + 100 i + s, shared by every runner
+                    seed: int = 0, progress: bool = False, desc: str = "MiniSpecBench") -> list[dict]:
+    "One row per (runner, prompt, seed), the runners interleaved prompt by prompt so slow drift of the machine affects them alike."
+    from tqdm.auto import tqdm
+    prompts, items = as_prompts(prompts), []
+    for i, p in enumerate(prompts):
+        items += [(p, seed + 100 * i + s) for s in range(1 if temperature == 0 else seeds)]
+    rows = []
+    for p, sd in tqdm(items, desc=desc, disable=not progress):
+        opts = sampling_options(temperature, top_k, top_p, sd)
+        for name, run in runners.items():
+            r = run_method(name, target, None, p["ids"], max_new_tokens, eos_token_id=eos_token_id, runner=run, sampling=opts)
+            rows.append({"method": name, "id": p["id"], "category": p["category"], "prompt_tokens": p["ids"].shape[1],
+                         "temperature": float(temperature), "seed": opts.get("seed"), **r})
+    return rows
+
 def run_bench(target, tokenizer, draft=None, # models (draft needed for *_sd / hf_assisted)
               methods=METHODS, categories=None, n: int | None = None, # what to run
               max_new_tokens: int = 64, gamma: int = 20, pld_tokens: int = 10, progress: bool = True,
               options: dict[str, dict] | None = None, # keyword arguments for a paper method's `setup`, by method
-              runners: dict | None = None, # filled with each paper method's runner (to inspect its state afterwards)
+              runners: dict | None = None, # filled with each method's runner (to inspect a paper method's state afterwards)
+              temperature: float = 0.0, top_k: int = 0, top_p: float = 1.0, # sampling mode when temperature > 0
+              seeds: int = 1, seed: int = 0, # sampling: runs per prompt and the first seed
              ) -> list[dict]:
-    "One row per (method, prompt): tokens, seconds, forwards, category."
-    from tqdm.auto import tqdm
+    "One row per (method, prompt, seed): tokens, seconds, forwards, steps, proposed, category."
     methods, valid = list(methods), all_methods()
     bad = [m for m in methods if m not in valid]
     if bad: raise SpecnbError(f"unknown methods {bad}; valid: {', '.join(valid)}")
     if draft is None and any(needs_draft(m) for m in methods):
         raise SpecnbError(f"{', '.join(m for m in methods if needs_draft(m))} need a draft model")
+    sampling_options(temperature, top_k, top_p)
     if "specnb_ar" not in methods: methods = ["specnb_ar"] + methods   # the reference for speed and identity
-    prompts = load_prompts(categories=categories, n=n)
-    eos = tokenizer.eos_token_id
-    enc = [tokenizer(p["prompt"], return_tensors="pt").input_ids for p in prompts]
+    prompts = bench_prompts(tokenizer, categories, n)
     runners = {} if runners is None else runners
-    for m in methods:                                              # once per bench: a method's state may persist
-        if m in PAPER_METHODS: runners[m] = PAPER_METHODS[m].setup(target, draft, **(options or {}).get(m, {}))
+    for m in methods: runners[m] = method_runner(m, target, draft, gamma, pld_tokens, options=(options or {}).get(m))  # once per bench
     warm = tokenizer(WARMUP_PROMPT, return_tensors="pt").input_ids   # not a measured prompt: stateful methods start fresh
-    for m in methods: run_method(m, target, draft, warm, 8, gamma, pld_tokens, eos, runner=runners.get(m))
-    rows = []
-    for p, ids in tqdm(list(zip(prompts, enc)), desc="MiniSpecBench", disable=not progress):
-        for m in methods:
-            r = run_method(m, target, draft, ids, max_new_tokens, gamma, pld_tokens, eos, runner=runners.get(m))
-            rows.append({"method": m, "id": p["id"], "category": p["category"], "prompt_tokens": ids.shape[1], **r})
-    return rows
+    for m in methods: run_method(m, target, draft, warm, 8, eos_token_id=tokenizer.eos_token_id, runner=runners[m],
+                                 sampling=sampling_options(temperature, top_k, top_p, seed))
+    return run_interleaved(target, prompts, {m: runners[m] for m in methods}, max_new_tokens, tokenizer.eos_token_id,
+                           temperature, top_k, top_p, seeds, seed, progress)
 
-def summarize(rows: list[dict]):
-    "A pandas table per (method, category) and overall: tau, tokens_per_s, speedup, speedup_own, identical, forwards_per_100."
+def summarize(rows: list[dict],
+              baseline: str = "specnb_ar", # the method speed-up and identity are measured against
+             ):
+    "A pandas table per (method, category) and overall: tau, tokens_per_s, speedup, speedup_own, identical (greedy), forwards_per_100, nodes_per_step."
     import pandas as pd
     df = pd.DataFrame(rows)
+    if "seed" not in df: df["seed"] = None
+    if "temperature" not in df: df["temperature"] = 0.0
+    if "proposed" not in df: df["proposed"] = None
     df["new"] = df.tokens.map(len)
-    ref = {r["id"]: r["tokens"] for r in rows if r["method"] == "specnb_ar"}
-    df["identical"] = [t == ref[i] for t, i in zip(df.tokens, df.id)]
+    key = lambda r: (r["id"], r.get("seed"))
+    ref = {key(r): r["tokens"] for r in rows if r["method"] == baseline}
+    df["identical"] = [t == ref[(i, s)] if temp == 0 else float("nan") for t, i, s, temp in zip(df.tokens, df.id, df.seed, df.temperature)]
     out = []
     for cat in [*sorted(df.category.unique()), "overall"]:
         part = df if cat == "overall" else df[df.category == cat]
         for m, g in part.groupby("method", sort=False):
+            drafted = g.proposed.dropna()
             out.append({"category": cat, "method": m, "tau": g.new.sum() / max(1, g.steps.sum()),
                         "tokens_per_s": g.new.sum() / g.seconds.sum(), "identical": g.identical.mean(), "prompts": len(g),
-                        "forwards_per_100": 100 * g.forwards.sum() / max(1, g.new.sum())})
+                        "forwards_per_100": 100 * g.forwards.sum() / max(1, g.new.sum()),
+                        "nodes_per_step": drafted.sum() / max(1, g.steps.sum()) if len(drafted) == len(g) else float("nan")})
     s = pd.DataFrame(out)
-    base = s[s.method == "specnb_ar"].set_index("category").tokens_per_s
+    base = s[s.method == baseline].set_index("category").tokens_per_s
     hf_base = s[s.method == "hf_ar"].set_index("category").tokens_per_s if (s.method == "hf_ar").any() else base
     s["speedup"] = s.tokens_per_s / s.category.map(base)
     s["speedup_own"] = [r.tokens_per_s / (hf_base[r.category] if r.method.startswith("hf_") else base[r.category]) for r in s.itertuples()]
     return s
 
-def plot(summary):
+def plot(summary, title: str = "MiniSpecBench (greedy)"):
     "A seaborn bar chart of speed-up over specnb AR per category and method."
     import seaborn as sns, matplotlib.pyplot as plt
     sns.set_theme(style="whitegrid")
     fig, ax = plt.subplots(figsize=(11, 4))
     sns.barplot(summary, x="category", y="speedup", hue="method", ax=ax)
-    ax.axhline(1.0, color="k", lw=0.8); ax.set(ylabel="speed-up over specnb AR", title="MiniSpecBench (greedy)")
+    ax.axhline(1.0, color="k", lw=0.8); ax.set(ylabel="speed-up over specnb AR", title=title)
     ax.legend(ncol=3, fontsize=8)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/07_bench.ipynb #5a3c0d13
+def continuations(target, ids: torch.Tensor, # one prompt [1, T]
+                  run: Callable, # a bench runner
+                  n_samples: int, max_new_tokens: int, eos_token_id, sampling: dict, # `sampling_options(...)`, its seed the first
+                 ) -> Counter:
+    "How often `run` samples each continuation of `ids`, over seeds seed, seed + 1, …, seed + n_samples − 1."
+    first = sampling["seed"]
+    return Counter(tuple(run_method("", target, None, ids, max_new_tokens, eos_token_id=eos_token_id, runner=run,
+                                    sampling={**sampling, "seed": first + j})["tokens"]) for j in range(n_samples))
+
+def homogeneity(a: Counter, b: Counter, # counts of each continuation in two samples
+                min_count: int = 10, # continuations seen fewer times in both samples together are pooled into one cell
+               ) -> tuple[float, int]:
+    "Pearson's χ² test that two samples of sequences come from one law: (p-value, degrees of freedom); (1.0, 0) when one cell is left."
+    from scipy.stats import chi2_contingency
+    keys = sorted(set(a) | set(b), key=lambda k: (-(a[k] + b[k]), k))
+    common, rest = [k for k in keys if a[k] + b[k] >= min_count], [k for k in keys if a[k] + b[k] < min_count]
+    cols = [[a[k], b[k]] for k in common]
+    if rest:
+        pooled = [sum(a[k] for k in rest), sum(b[k] for k in rest)]
+        if sum(pooled) < min_count and cols: cols[-1] = [cols[-1][0] + pooled[0], cols[-1][1] + pooled[1]]   # too small alone
+        else: cols.append(pooled)
+    if len(cols) < 2: return 1.0, 0
+    res = chi2_contingency(np.array(cols).T, correction=False)
+    return float(res.pvalue), int(res.dof)
+
+def two_sample(target, prompts, # `bench_prompts(...)` or prompt id tensors
+               runners: dict[str, Callable], # the methods to check, by name
+               reference: Callable, # plain sampling: e.g. `method_runner("specnb_ar", target)`
+               n_samples: int = 200, max_new_tokens: int = 3, eos_token_id=None,
+               temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, seed: int = 0,
+               alpha: float = 1e-3, # a method fails when its combined p-value is below this
+               context: int | None = 48, # keep the last `context` tokens of each prompt (prefill is most of a short run's cost)
+              ):
+    "Each method's short continuations against plain sampling's (independent seeds), χ² per prompt, p-values combined by Fisher's method."
+    import pandas as pd
+    from scipy.stats import combine_pvalues
+    if temperature <= 0: raise SpecnbError("two_sample compares sampled outputs; give a temperature > 0")
+    prompts, rows = as_prompts(prompts), []
+    if context: prompts = [{**p, "ids": p["ids"][:, -context:]} for p in prompts]
+    ref = [continuations(target, p["ids"], reference, n_samples, max_new_tokens, eos_token_id,
+                         sampling_options(temperature, top_k, top_p, seed)) for p in prompts]
+    for name, run in runners.items():
+        t0, ps, tvs = time.perf_counter(), [], []
+        for p, r in zip(prompts, ref):
+            c = continuations(target, p["ids"], run, n_samples, max_new_tokens, eos_token_id,
+                              sampling_options(temperature, top_k, top_p, seed + 10**6))   # seeds apart from the reference's
+            ps.append(homogeneity(c, r)[0]); tvs.append(0.5 * sum(abs(c[k] - r[k]) for k in set(c) | set(r)) / n_samples)
+        p = 1.0 if all(x == 1.0 for x in ps) else float(combine_pvalues(ps, method="fisher").pvalue)
+        rows.append(dict(method=name, prompts=len(prompts), samples=n_samples, tokens=max_new_tokens, p_value=p,
+                         min_prompt_p=min(ps), empirical_tv=float(np.mean(tvs)), same_law=p >= alpha,
+                         seconds=time.perf_counter() - t0))
+    return pd.DataFrame(rows)
 
 # %% ../nbs/07_bench.ipynb #329fd12a
 def bench_json(rows, summary, meta: dict) -> dict:
@@ -195,8 +339,10 @@ def bench_json(rows, summary, meta: dict) -> dict:
 def check_bench_args(args) -> None:
     "Refuse, before any model is loaded, numbers that cannot work and a `--json` path that cannot be written."
     import os
-    for flag, v in (("--n", args.n), ("--max-new-tokens", args.max_new_tokens), ("--gamma", args.gamma)):
+    for flag, v in (("--n", args.n), ("--max-new-tokens", args.max_new_tokens), ("--gamma", args.gamma), ("--seeds", getattr(args, "seeds", 1))):
         if v is not None and v < 1: raise SpecnbError(f"{flag} must be at least 1, got {v}")
+    try: sampling_options(getattr(args, "temperature", 0.0), getattr(args, "top_k", 0), getattr(args, "top_p", 1.0))
+    except SpecnbError as e: raise SpecnbError(f"{e} (--temperature / --top-k / --top-p)") from None
     if args.json:
         path = Path(args.json).expanduser().resolve()
         if path.is_dir(): raise SpecnbError(f"--json {args.json} is a folder; name a file in it, e.g. {Path(args.json) / 'bench.json'}")
@@ -212,12 +358,14 @@ def cmd_bench(args) -> int:
     methods = [m.strip() for m in args.methods.split(",")] if args.methods else all_methods()
     draft = zoo.load(args.draft, device=args.device, kind="causal_lm")[0] if any(needs_draft(m) for m in methods) else None
     cats = [c.strip() for c in args.categories.split(",")] if args.categories else None
-    rows = run_bench(target, tok, draft, methods, cats, args.n, args.max_new_tokens, args.gamma, progress=not args.quiet)
+    rows = run_bench(target, tok, draft, methods, cats, args.n, args.max_new_tokens, args.gamma, progress=not args.quiet,
+                     temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, seeds=args.seeds, seed=args.seed)
     s = summarize(rows)
     print(s.round(3).to_string(index=False))
     if args.json:
         meta = {**run_metadata(target.device), "model": args.model, "draft": args.draft, "max_new_tokens": args.max_new_tokens,
-                "gamma": args.gamma, "n": args.n}
+                "gamma": args.gamma, "n": args.n, "temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p,
+                "seeds": args.seeds, "seed": args.seed}
         write_json(args.json, bench_json(rows, s, meta)); print(f"wrote {args.json}")
     return 0
 
@@ -231,6 +379,11 @@ def add_bench_parser(sub) -> None:
     p.add_argument("--n", type=int, default=None, help="prompts per category (default: all shipped)")
     p.add_argument("--max-new-tokens", type=int, default=64)
     p.add_argument("--gamma", type=int, default=20, help="most drafts per step for specnb_sd (it stops earlier when unsure)")
+    p.add_argument("--temperature", type=float, default=0.0, help="sampling mode when > 0 (default: greedy)")
+    p.add_argument("--top-k", type=int, default=0, help="sampling: keep the k most likely tokens (0: all)")
+    p.add_argument("--top-p", type=float, default=1.0, help="sampling: nucleus threshold (1.0: all)")
+    p.add_argument("--seeds", type=int, default=1, help="sampling: runs per prompt, each with its own seed")
+    p.add_argument("--seed", type=int, default=0, help="sampling: the first seed")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", default="", help="write rows and summary to this JSON file")
     p.add_argument("--quiet", action="store_true")

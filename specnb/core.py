@@ -33,7 +33,7 @@ __all__ = ['SpecnbError', 'resolve_device', 'resolve_dtype', 'device_name', 'see
            'repo_root', 'git_revision', 'package_versions', 'run_metadata', 'shipped_root', 'source_root',
            'parse_range', 'format_range', 'Param', 'parse_parameters', 'check_value', 'write_json', 'default_out_dir',
            'Run', 'notebook_file', 'declared_parameters', 'parameter_values', 'start_run', 'current_run', 'record',
-           'record_claim', 'savefig', 'load_metrics']
+           'record_claim', 'savefig', 'record_table', 'load_metrics']
 
 # %% ../nbs/00_core.ipynb #e876076e
 class SpecnbError(ValueError):
@@ -527,6 +527,18 @@ def savefig(fig, # a matplotlib figure (or anything with `.savefig`, e.g. a seab
     "Save `fig` into the current run's folder and return the path."
     path = current_run().out_dir / name
     fig.savefig(path, bbox_inches="tight", dpi=kwargs.pop("dpi", 120), **kwargs)
+    return path
+
+def record_table(name: str, # the table's name: letters, digits, `_`, `-`, `.`; written as `name.md` in the run's folder
+                 markdown: str, # the table (and any caption lines) as Markdown
+                ) -> Path:
+    "Write a Markdown table into the current run's folder and list it in `metrics.json`: `specnb scoreboard --readme` pastes it between `<!-- table:NOTEBOOK/NAME:start -->` and `...:end -->`."
+    if not re.fullmatch(r"[\w.-]+", name): raise SpecnbError(f"record_table: name {name!r} must be letters, digits, '_', '-' or '.'")
+    run = current_run()
+    path = run.out_dir / f"{name}.md"
+    path.write_text(markdown.rstrip("\n") + "\n", encoding="utf-8")
+    run.metrics.setdefault("tables", {})[name] = path.name
+    run.save()
     return path
 
 def load_metrics(out_dir: str | Path) -> dict:

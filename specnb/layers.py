@@ -173,9 +173,6 @@ class EarlyExitDecoder:
     def start(self, prompt, target, sampling, draws):
         if target is not self:
             raise SpecnbError(f"a {self.name} decoder drafts for itself: use its .generate (or generate(d, prompt, d))")
-        if not sampling.greedy:
-            raise SpecnbError(f"{self.name} is implemented for greedy decoding (temperature=0), as in the paper; "
-                              "use DraftModelDrafter for lossless sampling")
 
     def observe(self, result): pass
 
@@ -194,6 +191,6 @@ class EarlyExitDecoder:
         self.feats, self.n_feed = torch.cat(feats, 1), len(feed)
         return Proposal(Tree.chain([tokens[-1]] + drafts))
 
-    def generate(self, prompt, max_new_tokens: int = 64, eos_token_id=None) -> Generation:
-        "Greedy decoding of `prompt` (token ids) with this decoder drafting for itself."
-        return generate(self, prompt, self, max_new_tokens, eos_token_id=eos_token_id)
+    def generate(self, prompt, max_new_tokens: int = 64, eos_token_id=None, **sampling) -> Generation:
+        "Decode `prompt` (token ids) with this decoder drafting for itself; greedy unless `temperature=` (and top_k/top_p/seed) are given."
+        return generate(self, prompt, self, max_new_tokens, eos_token_id=eos_token_id, **sampling)

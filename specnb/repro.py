@@ -34,8 +34,8 @@ __all__ = ['FAMILIES', 'NOT_PAPERS', 'REPORT_MARK', 'ROOT_MARK', 'LOCK', 'COLUMN
            'profiles', 'resolve_params', 'check_sections', 'drop_flagged', 'skip_flags', 'check_out', 'foreign_files',
            'check_report_dirs', 'claim_out', 'lock_out', 'start_report', 'finish_report', 'report_status', 'RunResult',
            'run_notebook', 'main_figure', 'scoreboard', 'write_index', 'math_to_mathml', 'export_html',
-           'scoreboard_markdown', 'paste_scoreboard', 'default_reports', 'reproduce', 'cmd_list', 'cmd_params',
-           'cmd_scoreboard', 'cmd_reproduce', 'parser', 'main']
+           'scoreboard_markdown', 'report_tables', 'paste_scoreboard', 'default_reports', 'reproduce', 'cmd_list',
+           'cmd_params', 'cmd_scoreboard', 'cmd_reproduce', 'parser', 'main']
 
 # %% ../nbs/08_repro.ipynb #1d19f39d
 FAMILIES = {"spec": "speculative decoding", "dllm": "diffusion-LLM decoding", "image": "AR image generation",
@@ -648,21 +648,44 @@ def export_html(executed: Path, # an executed notebook
 
 # %% ../nbs/08_repro.ipynb #f04272ef
 _MARKERS = ("<!-- scoreboard:start -->", "<!-- scoreboard:end -->")
+_TABLE_MARK = re.compile(r"<!-- table:(?P<key>[\w.-]+/[\w.-]+):start -->\n?(?P<body>.*?)<!-- table:(?P=key):end -->", re.S)
+_HEADER = "| notebook | claim | paper | measured | holds | device | profile |"
 
 def scoreboard_markdown(out_root: Path) -> str:
     "The scoreboard under `out_root` as a Markdown table."
     rows = scoreboard(Path(out_root))
     if not rows: return f"_No reports under {out_root} yet: run `make reproduce`._"
     esc = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
-    lines = ["| notebook | claim | paper | measured | holds | device | profile |", "|---|---|---|---|---|---|---|"]
+    lines = [_HEADER, "|---|---|---|---|---|---|---|"]
     for r in rows:
         holds = {True: "yes", False: "**no**"}.get(r["holds"], r["status"])
         lines.append("| " + " | ".join(esc(v) for v in (r["notebook"], r["claim"], r["paper"], r["measured"], holds,
                                                           r["device"], r["profile"])) + " |")
     return "\n".join(lines)
 
-def paste_scoreboard(readme: Path, out_root: Path) -> None:
-    "Replace the text between the scoreboard markers in `readme` with the table for `out_root` (which must hold reports)."
+def report_tables(out_root: Path) -> dict[str, str]:
+    "The Markdown tables (`record_table`) of every finished report under `out_root`, by 'notebook/name'."
+    out = {}
+    for r in {r["notebook"]: r for r in scoreboard(Path(out_root)) if r["status"] == "ok"}:
+        m = _read_json(Path(out_root) / r / "metrics.json") or {}
+        for name, file in m.get("metrics", {}).get("tables", {}).items():
+            path = Path(out_root) / r / file
+            if path.is_file(): out[f"{r}/{name}"] = path.read_text(encoding="utf-8")
+    return out
+
+def _merged(old_block: str, new_table: str) -> str:
+    "The new scoreboard rows, plus the old block's rows of notebooks the new one does not cover, ordered by notebook."
+    row_nb = lambda line: line[2:].split(" | ", 1)[0]
+    new_rows = new_table.splitlines()[2:]
+    covered = {row_nb(l) for l in new_rows}
+    kept = [l for l in old_block.splitlines() if l.startswith("| ") and l != _HEADER and row_nb(l) not in covered]
+    rows = sorted(kept + new_rows, key=row_nb)                 # stable: each notebook's claims keep their order
+    return "\n".join(new_table.splitlines()[:2] + rows)
+
+def paste_scoreboard(readme: Path, out_root: Path,
+                     merge: bool = False, # keep the README's rows of notebooks that have no report under `out_root`
+                    ) -> list[str]:
+    "Replace the scoreboard markers' text in `readme` with the table for `out_root`, and each `table:NOTEBOOK/NAME` marker's with that report's table; returns what was pasted."
     if not Path(readme).is_file(): raise SpecnbError(f"--readme {readme}: no such file")
     if not Path(out_root).is_dir(): raise SpecnbError(f"no reports folder {out_root}: run `specnb reproduce` first, or pass the --out it wrote to")
     if not scoreboard(out_root): raise SpecnbError(f"no reports in {out_root}: run `specnb reproduce` first; {readme} was left as it was")
@@ -671,8 +694,18 @@ def paste_scoreboard(readme: Path, out_root: Path) -> None:
     if start not in text or end not in text:
         raise SpecnbError(f"{readme} has no scoreboard markers; add the lines {start} and {end} where the table goes")
     head, rest = text.split(start, 1)
-    tail = rest.split(end, 1)[1]
-    Path(readme).write_text(f"{head}{start}\n{scoreboard_markdown(out_root)}\n{end}{tail}", encoding="utf-8")
+    old, tail = rest.split(end, 1)
+    table = _merged(old, scoreboard_markdown(out_root)) if merge else scoreboard_markdown(out_root)
+    text, pasted = f"{head}{start}\n{table}\n{end}{tail}", ["scoreboard"]
+    tables = report_tables(out_root)
+    def swap(m):
+        if m["key"] not in tables: return m[0]                 # no finished report with that table: left as it was
+        pasted.append(m["key"])
+        return f"<!-- table:{m['key']}:start -->\n{tables[m['key']].rstrip()}\n<!-- table:{m['key']}:end -->"
+    text = _TABLE_MARK.sub(swap, text)
+    tmp = Path(readme).with_name(f".{Path(readme).name}.tmp")
+    tmp.write_text(text, encoding="utf-8"); os.replace(tmp, readme)   # atomically: never half a README
+    return pasted
 
 # %% ../nbs/08_repro.ipynb #a56fdf6e
 def default_reports(root: Path | None = None) -> Path:
@@ -760,7 +793,8 @@ def cmd_params(args) -> int:
 def cmd_scoreboard(args) -> int:
     out = _out(args)
     if args.readme:
-        paste_scoreboard(Path(args.readme), out); print(f"pasted the scoreboard of {out} into {args.readme}")
+        pasted = paste_scoreboard(Path(args.readme), out, merge=args.merge)
+        print(f"pasted {', '.join(pasted)} from {out} into {args.readme}")
         return 0
     if not out.is_dir(): raise SpecnbError(f"no reports folder {out}: run `specnb reproduce` first, or pass the --out it wrote to")
     print(scoreboard_markdown(out))
@@ -816,6 +850,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scoreboard", help="print the claims scoreboard as Markdown, or paste it into the README")
     p.add_argument("--out", default=None, help="reports folder (default: the checkout's reports/)")
     p.add_argument("--readme", help="file whose scoreboard markers get the table, e.g. README.md")
+    p.add_argument("--merge", action="store_true", help="keep the README's rows of notebooks with no report in --out")
     p.set_defaults(func=cmd_scoreboard)
     from specnb.bench import add_bench_parser
     add_bench_parser(sub)

@@ -145,6 +145,6 @@ def _setup_dyspec(target, draft=None):
     from specnb.bench import drafter_runner
     return drafter_runner(target, DraftModelDrafter(draft, policy=DySpecTree(BENCH_NODES)))
 
-from ..bench import register_method
-register_method("dyspec", _setup_dyspec, needs_draft=True,
+from ..bench import register_method, zoo_cost
+register_method("dyspec", _setup_dyspec, needs_draft=True, cost=lambda: zoo_cost("draft"),
                 doc=f"DySpec (Xiong et al. 2024): the draft model grows a {BENCH_NODES}-node tree best-first by path value")

@@ -336,11 +336,11 @@ def _bench_setup(kind: str):
     def setup(target, draft=None):
         heads, choices = load_heads(kind, target), default_choices()
         cls = MedusaDrafter if kind == "medusa" else HydraDrafter
-        def run(ids, max_new_tokens, eos_token_id):
-            return generate(target, ids, cls(heads, choices), max_new_tokens, eos_token_id=eos_token_id)
+        def run(ids, max_new_tokens, eos_token_id, **sampling):
+            return generate(target, ids, cls(heads, choices), max_new_tokens, eos_token_id=eos_token_id, **sampling)
         return run
     return setup
 
-from ..bench import register_method
-register_method("medusa", _bench_setup("medusa"), doc=f"Medusa heads on the target's hidden state, static {BENCH_TREE_NODES}-node tree (specnb.spec.hydra)")
-register_method("hydra", _bench_setup("hydra"), doc=f"Hydra sequentially dependent heads, same {BENCH_TREE_NODES}-node tree (specnb.spec.hydra)")
+from ..bench import register_method, zoo_cost
+register_method("medusa", _bench_setup("medusa"), cost=lambda: zoo_cost("medusa_heads"), doc=f"Medusa heads on the target's hidden state, static {BENCH_TREE_NODES}-node tree (specnb.spec.hydra)")
+register_method("hydra", _bench_setup("hydra"), cost=lambda: zoo_cost("hydra_heads"), doc=f"Hydra sequentially dependent heads, same {BENCH_TREE_NODES}-node tree (specnb.spec.hydra)")

@@ -197,7 +197,7 @@ BENCH_SETTINGS = dict(gamma=6, threshold=0.3)   # from the threshold sweep above
 def _bench_setup(target, draft):
     adapter, info = load_adapter(target)
     k = KangarooDecoder(target, adapter, info["recipe"]["exit_layer"], **BENCH_SETTINGS)
-    return lambda ids, max_new_tokens, eos: k.generate(ids, max_new_tokens, eos)
+    return lambda ids, max_new_tokens, eos, **sampling: k.generate(ids, max_new_tokens, eos, **sampling)
 
-from ..bench import register_method
-register_method("kangaroo", _bench_setup, doc="Kangaroo: the target's first ℓ layers + adapter, stopped by confidence")
+from ..bench import register_method, zoo_cost
+register_method("kangaroo", _bench_setup, cost=lambda: zoo_cost("kangaroo_adapter"), doc="Kangaroo: the target's first ℓ layers + adapter, stopped by confidence")

@@ -289,7 +289,7 @@ def _bench_setup(target, draft=None):
     acc, probe, _ = load_accelerator(target)
     s = dict(BENCH_SETTINGS)
     d = M2R2Decoder(target, acc, None, s["gamma"], s["threshold"], probe if s["use_probe"] else None)
-    return lambda ids, max_new_tokens, eos: d.generate(ids, max_new_tokens, eos)
+    return lambda ids, max_new_tokens, eos, **sampling: d.generate(ids, max_new_tokens, eos, **sampling)
 
-from ..bench import register_method
-register_method("m2r2", _bench_setup, doc="M2R2: draft from the accelerated fast stream at layer ℓ, stopped by confidence")
+from ..bench import register_method, zoo_cost
+register_method("m2r2", _bench_setup, cost=lambda: zoo_cost("m2r2_accelerator"), doc="M2R2: draft from the accelerated fast stream at layer ℓ, stopped by confidence")

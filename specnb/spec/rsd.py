@@ -100,8 +100,8 @@ def _setup_rsd_c(target, draft=None):
     from specnb.bench import drafter_runner
     return drafter_runner(target, DraftModelDrafter(draft, policy=rsd_c([BENCH_BEAM] + [1] * (BENCH_DEPTH - 1))))
 
-from ..bench import register_method
-register_method("rsd_s", _setup_rsd_s, needs_draft=True,
+from ..bench import register_method, zoo_cost
+register_method("rsd_s", _setup_rsd_s, needs_draft=True, cost=lambda: zoo_cost("draft"),
                 doc=f"RSD-S (Jeon et al. 2024): stochastic beam search, beam {BENCH_BEAM}, depth {BENCH_DEPTH}, trees verified by recursive rejection")
-register_method("rsd_c", _setup_rsd_c, needs_draft=True,
+register_method("rsd_c", _setup_rsd_c, needs_draft=True, cost=lambda: zoo_cost("draft"),
                 doc=f"RSD-C (Jeon et al. 2024): constant branching [{BENCH_BEAM}, 1, ...], children by Gumbel-top-k")

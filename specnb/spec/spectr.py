@@ -245,13 +245,9 @@ BENCH_K, BENCH_L = 4, 4   # SpecTr's draft sequences and their length in `specnb
 def _setup_spectr(target, draft=None):
     "MiniSpecBench method: BENCH_K draft sequences of BENCH_L tokens from the draft model, verified by SpecTr."
     if draft is None: raise SpecnbError("spectr drafts with a draft model: give specnb bench a --draft")
-    from specnb.decode import generate
-    drafter, verifier = DraftModelDrafter(draft, policy=KSequences(BENCH_K, BENCH_L)), SpecTrVerifier()
-    def run(ids, max_new_tokens, eos_token_id):
-        return generate(target, ids, drafter, max_new_tokens, eos_token_id=eos_token_id, verifier=verifier)
-    run.drafter = drafter
-    return run
+    from specnb.bench import drafter_runner
+    return drafter_runner(target, DraftModelDrafter(draft, policy=KSequences(BENCH_K, BENCH_L)), SpecTrVerifier())
 
-from ..bench import register_method
-register_method("spectr", _setup_spectr, needs_draft=True,
+from ..bench import register_method, zoo_cost
+register_method("spectr", _setup_spectr, needs_draft=True, cost=lambda: zoo_cost("draft"),
                 doc=f"SpecTr (Sun et al. 2023): {BENCH_K} draft sequences of {BENCH_L} tokens, K-SEQ verification (greedy: a chain)")
