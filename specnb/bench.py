@@ -25,8 +25,8 @@ __all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'WARMUP_PROMPT', 'PAPER
            'load_prompts', 'BenchMethod', 'register_method', 'zoo_cost', 'drafter_runner', 'all_methods', 'needs_draft',
            'method_cost', 'is_lossless', 'ForwardCounter', 'sampling_options', 'hf_runner', 'method_runner',
            'run_method', 'bench_prompts', 'as_prompts', 'run_interleaved', 'run_bench', 'summarize', 'plot',
-           'continuations', 'homogeneity', 'two_sample', 'bench_json', 'check_bench_args', 'cmd_bench',
-           'add_bench_parser']
+           'continuations', 'homogeneity', 'two_sample', 'verify_cost', 'cost_ratio', 'bench_json', 'check_bench_args',
+           'cmd_bench', 'add_bench_parser']
 
 # %% ../nbs/07_bench.ipynb #7e3022cf
 BENCH_CATEGORIES = ("prose", "translation", "extraction", "qa", "math", "copy", "code")
@@ -151,6 +151,7 @@ def method_runner(method: str, target, draft=None, gamma: int = 20, pld_tokens: 
                   options: dict | None = None, # keyword arguments for a paper method's `setup`
                  ) -> Callable:
     "`run(ids [1, T], max_new_tokens, eos_token_id, **sampling)` for any bench method (a paper method's `setup` runs here, once)."
+    if method not in METHODS and method not in PAPER_METHODS: all_methods()      # imports the paper modules, which register theirs
     if method in PAPER_METHODS: return PAPER_METHODS[method].setup(target, draft, **(options or {}))
     make = {"specnb_ar": lambda: None, "specnb_sd": lambda: DraftModelDrafter(draft, gamma=gamma, confidence=confidence),
             "specnb_pld": lambda: PromptLookupDrafter(num_tokens=pld_tokens, max_ngram=3)}.get(method)
@@ -280,11 +281,11 @@ def plot(summary, title: str = "MiniSpecBench (greedy)"):
 def continuations(target, ids: torch.Tensor, # one prompt [1, T]
                   run: Callable, # a bench runner
                   n_samples: int, max_new_tokens: int, eos_token_id, sampling: dict, # `sampling_options(...)`, its seed the first
-                 ) -> Counter:
-    "How often `run` samples each continuation of `ids`, over seeds seed, seed + 1, …, seed + n_samples − 1."
+                 ) -> list[tuple]:
+    "The continuations `run` samples after `ids` with seeds seed, seed + 1, …, seed + n_samples − 1, in that order."
     first = sampling["seed"]
-    return Counter(tuple(run_method("", target, None, ids, max_new_tokens, eos_token_id=eos_token_id, runner=run,
-                                    sampling={**sampling, "seed": first + j})["tokens"]) for j in range(n_samples))
+    return [tuple(run_method("", target, None, ids, max_new_tokens, eos_token_id=eos_token_id, runner=run,
+                             sampling={**sampling, "seed": first + j})["tokens"]) for j in range(n_samples)]
 
 def homogeneity(a: Counter, b: Counter, # counts of each continuation in two samples
                 min_count: int = 10, # continuations seen fewer times in both samples together are pooled into one cell
@@ -310,25 +311,61 @@ def two_sample(target, prompts, # `bench_prompts(...)` or prompt id tensors
                alpha: float = 1e-3, # a method fails when its combined p-value is below this
                context: int | None = 48, # keep the last `context` tokens of each prompt (prefill is most of a short run's cost)
               ):
-    "Each method's short continuations against plain sampling's (independent seeds), χ² per prompt, p-values combined by Fisher's method."
+    "Each method's short continuations against plain sampling's (independent seeds), χ² per prompt, p-values combined by Fisher's method; `seed_identical`: the share equal to plain sampling's at the method's own seeds."
     import pandas as pd
     from scipy.stats import combine_pvalues
     if temperature <= 0: raise SpecnbError("two_sample compares sampled outputs; give a temperature > 0")
     prompts, rows = as_prompts(prompts), []
     if context: prompts = [{**p, "ids": p["ids"][:, -context:]} for p in prompts]
-    ref = [continuations(target, p["ids"], reference, n_samples, max_new_tokens, eos_token_id,
-                         sampling_options(temperature, top_k, top_p, seed)) for p in prompts]
+    draw = lambda run, p, s: continuations(target, p["ids"], run, n_samples, max_new_tokens, eos_token_id, sampling_options(temperature, top_k, top_p, s))
+    ref = [Counter(draw(reference, p, seed)) for p in prompts]
+    mirror = [draw(reference, p, seed + 10**6) for p in prompts]   # plain sampling at the methods' seeds
     for name, run in runners.items():
-        t0, ps, tvs = time.perf_counter(), [], []
-        for p, r in zip(prompts, ref):
-            c = continuations(target, p["ids"], run, n_samples, max_new_tokens, eos_token_id,
-                              sampling_options(temperature, top_k, top_p, seed + 10**6))   # seeds apart from the reference's
+        t0, ps, tvs, same = time.perf_counter(), [], [], []
+        for p, r, mir in zip(prompts, ref, mirror):
+            seqs = draw(run, p, seed + 10**6)                          # seeds apart from the reference's
+            c = Counter(seqs)
             ps.append(homogeneity(c, r)[0]); tvs.append(0.5 * sum(abs(c[k] - r[k]) for k in set(c) | set(r)) / n_samples)
+            same.append(np.mean([a == b for a, b in zip(seqs, mir)]))
         p = 1.0 if all(x == 1.0 for x in ps) else float(combine_pvalues(ps, method="fisher").pvalue)
         rows.append(dict(method=name, prompts=len(prompts), samples=n_samples, tokens=max_new_tokens, p_value=p,
                          min_prompt_p=min(ps), empirical_tv=float(np.mean(tvs)), same_law=p >= alpha,
+                         seed_identical=float(np.mean(same)),
                          seconds=time.perf_counter() - t0))
     return pd.DataFrame(rows)
+
+# %% ../nbs/07_bench.ipynb #5a3c0d16
+@torch.no_grad()
+def verify_cost(model, # a Hugging Face causal LM (the target)
+                ks=(1, 2, 4, 8, 16, 32, 64), # new tokens per forward
+                prefix: int = 64, # cached context before each forward
+                repeats: int = 15, # timed forwards per k; the median is kept
+                seed: int = 0, # the random token ids
+               ) -> dict[int, float]:
+    "Median seconds of one forward over k new tokens after a cached `prefix`, for each k (the ks interleaved, two warm-up rounds)."
+    from specnb.cache import crop, new_cache
+    ks = sorted({int(k) for k in ks})
+    if not ks or ks[0] < 1: raise SpecnbError(f"ks must be positive token counts, got {ks}")
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, model.config.vocab_size, (1, prefix + ks[-1]), generator=g).to(model.device)
+    cache = new_cache(model)
+    model(ids[:, :prefix], past_key_values=cache, use_cache=True)
+    times = {k: [] for k in ks}
+    for r in range(repeats + 2):
+        for k in ks:
+            synchronize(model.device); t0 = time.perf_counter()
+            model(ids[:, prefix:prefix + k], past_key_values=cache, use_cache=True)
+            synchronize(model.device)
+            if r >= 2: times[k].append(time.perf_counter() - t0)
+            crop(cache, prefix)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+def cost_ratio(costs: dict[int, float], # `verify_cost(...)`
+               n: float, # tokens in the forward (drafts + root)
+              ) -> float:
+    "t(n) / t(1), interpolated linearly between the measured k (and held at the ends)."
+    ks = sorted(costs)
+    return float(np.interp(n, ks, [costs[k] for k in ks]) / costs[ks[0]])
 
 # %% ../nbs/07_bench.ipynb #329fd12a
 def bench_json(rows, summary, meta: dict) -> dict:

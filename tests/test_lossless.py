@@ -243,3 +243,19 @@ def test_tree_drafters_chi_square_at_full_support(pair6, name):
     obs = [seen.count(keys[i]) for i in big] + [n_runs - sum(seen.count(keys[i]) for i in big)]
     exp = [exp[i] for i in big] + [n_runs - sum(exp[i] for i in big)]
     assert stats.chisquare(obs, exp).pvalue > 1e-3, (name, obs, [round(e, 1) for e in exp])
+
+
+def test_every_bench_method_samples_the_target_law(zoo_target):
+    "Sampling mode: each lossless MiniSpecBench method's 2-token continuations pass a χ² two-sample test against plain sampling, and the draft alone fails it."
+    from specnb import bench, zoo
+    target, tok = zoo_target
+    draft, _ = zoo.load("draft", device="cpu")
+    methods = [m for m in bench.all_methods() if m != "specnb_ar" and bench.is_lossless(m)]
+    runners = {m: bench.method_runner(m, target, draft) for m in methods}
+    runners["draft alone"] = lambda ids, n, eos, **s: generate(draft, ids, None, n, eos_token_id=eos, **s)
+    prose = bench.bench_prompts(tok, ["prose"], 1)
+    with torch.no_grad():
+        ts = bench.two_sample(target, prose, runners, bench.method_runner("specnb_ar", target), n_samples=60, max_new_tokens=2,
+                              eos_token_id=tok.eos_token_id, temperature=0.7).set_index("method")
+    assert ts.loc[methods, "same_law"].all(), ts
+    assert not ts.same_law["draft alone"], ts                    # the test has power at this size
