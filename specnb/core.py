@@ -169,7 +169,8 @@ class SampledDraws:
         weights = torch.as_tensor(weights).float()
         e = torch.empty(weights.shape, device=weights.device, dtype=torch.float32).exponential_(1, generator=self.generator)
         m = min(k, weights.shape[-1])
-        key, idx = (weights / e).topk(m, dim=-1)               # the race's first m finishers, in order
+        race = torch.where(weights > 0, weights / e, 0.0)       # an exponential of exactly 0 must not make 0/0 = NaN
+        key, idx = race.topk(m, dim=-1)                        # the race's first m finishers, in order
         idx = idx.masked_fill(key <= 0, -1)                    # a zero weight never finishes
         return torch.cat([idx, idx.new_full((*idx.shape[:-1], k - m), -1)], -1)
 
