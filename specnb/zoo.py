@@ -45,7 +45,7 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 KIND_MODULES = {                       # kind -> the module that registers it (imported the first time it is needed)
     "causal_lm": "specnb.zoo",
-    "mdm": "specnb.dllm.core",
+    "mdm": "specnb.dllm.model",
     "kangaroo_adapter": "specnb.spec.kangaroo",
     "medusa": "specnb.spec.hydra",
     "hydra": "specnb.spec.hydra",
