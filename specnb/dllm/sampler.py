@@ -17,7 +17,8 @@ from .model import MaskedDiffusionLM
 
 # %% auto #0
 __all__ = ['SCORES', 'CACHE_MODES', 'num_transfer_tokens', 'Policy', 'TopK', 'Threshold', 'Factor', 'candidate_scores',
-           'StepInfo', 'Trajectory', 'DllmResult', 'generate', 'trajectory_stats', 'hf_logits_fn']
+           'DecodeState', 'StepInfo', 'Trajectory', 'DllmResult', 'FixedBlocks', 'Denoiser', 'Scorer', 'generate',
+           'trajectory_stats', 'hf_logits_fn']
 
 # %% ../../nbs/12_dllm_sampler.ipynb #df3bb100
 SCORES = ("confidence", "margin", "entropy", "random")
@@ -44,6 +45,14 @@ class Policy:
                step: int, # step within the block, 0-based
               ) -> torch.Tensor: # [n] bool, at least one True
         raise NotImplementedError
+    def commit(self, state, # the step's DecodeState
+               scores: torch.Tensor, # [G] the candidates' ranking scores
+              ) -> torch.Tensor: # [G] bool: the positions to commit now
+        "The selector stage: by default `select` over the masked positions of the current block."
+        commit = torch.zeros(state.G, dtype=torch.bool, device=state.x.device)
+        idx = state.candidates()
+        commit[idx[self.select(scores[idx], state.block_step)]] = True
+        return commit
     def _check(self):
         if self.score not in SCORES: raise SpecnbError(f"unknown score {self.score!r}; scores: {', '.join(SCORES)}")
 
@@ -88,6 +97,36 @@ def candidate_scores(stats, # LogitStats of the generation positions
 
 # %% ../../nbs/12_dllm_sampler.ipynb #2454f76e
 @dataclass
+class DecodeState:
+    "One generation in progress: everything a stage may read at a step (stages keep their own notes in `extra`)."
+    x: torch.Tensor                      # [P + G] the prompt, then the generation (mask id where still masked)
+    prompt_len: int                      # P
+    mask_id: int
+    planned_steps: int                   # the schedule's step budget (Prophet's T)
+    step: int = 0                        # global step, 0-based (the forwards done so far)
+    block: tuple[int, int] = (0, 0)      # the current block [start, end) in generation coordinates
+    block_step: int = 0                  # steps so far in the current block
+    logits: torch.Tensor | None = None   # [G, V] this step's logits (NaN rows where not computed)
+    stats: object = None                 # LogitStats of `logits`; `max_prob` is the proposal's probability
+    proposal: torch.Tensor | None = None # [G] x̂0: the token each position would take now
+    top1: list = field(default_factory=list)   # per step, [G] long: the argmax of the logits (−1 where not computed)
+    conf: list = field(default_factory=list)   # per step, [G] float: the proposal's probability (NaN where not computed)
+    nfe: int = 0                         # denoiser forwards
+    fed: int = 0                         # Σ tokens fed to the denoiser
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def G(self) -> int: return len(self.x) - self.prompt_len
+    @property
+    def gen(self) -> torch.Tensor: return self.x[self.prompt_len:]            # [G] a view
+    @property
+    def masked(self) -> torch.Tensor: return self.gen == self.mask_id         # [G] bool
+    def candidates(self) -> torch.Tensor:
+        "Generation positions still masked in the current block, ascending."
+        bs, be = self.block
+        return self.masked[bs:be].nonzero()[:, 0] + bs
+
+@dataclass
 class StepInfo:
     "What an early-exit hook sees at one step, before the step's commits."
     step: int                        # global step, 0-based
@@ -98,6 +137,7 @@ class StepInfo:
     x: torch.Tensor                  # [G] generation tokens before this step (mask id where masked)
     masked: torch.Tensor             # [G] bool
     block: tuple[int, int]           # current block [start, end) in generation coordinates
+    state: DecodeState | None = None # the whole decode state (its histories included)
 
 @dataclass
 class Trajectory:
@@ -114,6 +154,7 @@ class DllmResult:
     steps: int                       # decoding steps (= nfe)
     exited_at: int | None = None     # the step an early-exit hook fired, if any
     trajectory: Trajectory | None = None
+    state: DecodeState | None = None # the final decode state (per-step histories of top-1 and confidence)
 
 CACHE_MODES = ("none", "prefix", "dual")
 
@@ -124,29 +165,80 @@ def _cached_forward(model, kv, x, mode, s, e):
     else: ctx = [(torch.cat([k[:, :, :s], k[:, :, e:]], 2), torch.cat([v[:, :, :s], v[:, :, e:]], 2)) for k, v in K]
     return model(x[None, s:e], pos=torch.arange(s, e, device=x.device), ctx=ctx)[0]
 
+class FixedBlocks:
+    "Block planner: consecutive blocks of `block_len` positions, left to right (LLaDA's semi-autoregressive schedule)."
+    def __init__(self, block_len: int): self.block_len = block_len
+    def next_block(self, state: DecodeState) -> tuple[int, int] | None:
+        "The block after `state.block`, or None when the generation is covered."
+        s = state.block[1]
+        return None if s >= state.G else (s, min(s + self.block_len, state.G))
+    def __repr__(self): return f"FixedBlocks({self.block_len})"
+
+class Denoiser:
+    "Denoiser stage: the step's logits [G, V] at the generation positions, from a `MaskedDiffusionLM` (with Fast-dLLM's caches) or any `logits_fn`."
+    def __init__(self, model=None, logits_fn: Callable | None = None, cache: str = "none"):
+        self.model, self.logits_fn, self.cache, self.kv = model, logits_fn, cache, None
+    def begin_block(self, state: DecodeState): self.kv = None      # the cache is refreshed by the block's first forward
+    def __call__(self, state: DecodeState) -> torch.Tensor:
+        x, P, (bs, be) = state.x, state.prompt_len, state.block
+        if self.cache == "none":
+            out = (self.logits_fn or self.model)(x[None])[0]; state.fed += len(x)
+            return out[P:]
+        if self.kv is None:                                            # block start: a full forward refreshes the cache
+            out, self.kv = self.model(x[None], return_kv=True); state.fed += len(x)
+            return out[0, P:]
+        s, e = P + bs, (len(x) if self.cache == "prefix" else P + be)
+        out = _cached_forward(self.model, self.kv, x, self.cache, s, e)
+        logits = torch.full((state.G, out.shape[-1]), math.nan, device=x.device, dtype=out.dtype)
+        logits[bs:e - P] = out; state.fed += e - s
+        return logits
+
+class Scorer:
+    "Scorer stage: the proposals x̂0 (argmax, or sampled at `temperature`) with their statistics, and the scores candidates are ranked by."
+    def __init__(self, score: str = "confidence", temperature: float = 0.0, generator: torch.Generator | None = None):
+        self.score, self.temperature, self.generator = score, temperature, generator
+    def propose(self, state: DecodeState):
+        "(x̂0 [G], LogitStats) from `state.logits`; under sampling `max_prob` is the sampled token's probability."
+        stats = logit_stats(state.logits.float())                      # max prob, argmax, gaps, entropy per position
+        x0 = stats.argmax
+        if self.temperature > 0:
+            probs = torch.softmax(state.logits.float() / self.temperature, -1).nan_to_num(1.0)
+            g = self.generator
+            gdev = g.device if g is not None else state.x.device      # sample where the generator lives
+            x0 = torch.multinomial(probs.to(gdev), 1, generator=g)[:, 0].to(state.x.device)
+            conf = torch.softmax(state.logits.float(), -1).gather(-1, x0[:, None])[:, 0]
+            stats = stats._replace(max_prob=conf)
+        return x0, stats
+    def scores(self, state: DecodeState) -> torch.Tensor:
+        "[G] the candidates' ranking scores (drawn after the hooks: random scores use the generator)."
+        return candidate_scores(state.stats, self.score, self.generator)
+
 @torch.no_grad()
 def generate(model: MaskedDiffusionLM | None, # the denoiser, or None when `logits_fn` is given
              prompt: torch.Tensor, # [P] prompt token ids
              gen_len: int = 24, # positions to generate, all [MASK] at the start
              block_len: int = 8, # semi-autoregressive block length (gen_len: a single block)
-             policy: Policy | None = None, # default TopK(block_len): one token per step, low-confidence remasking
+             policy: Policy | None = None, # the selector; default TopK(block_len): one token per step, low-confidence remasking
              cache: str = "none", # "none", "prefix" or "dual"
-             hooks: Sequence[Callable] = (), # hook(StepInfo) -> True: commit every masked position now and stop
+             hooks: Sequence[Callable] = (), # stoppers: hook(StepInfo) -> True commits every masked position now and stops
              mask_id: int | None = None, # default: model.config.mask_id
              temperature: float = 0.0, # 0: argmax proposals; > 0: sample x0 ~ softmax(logits / T)
              generator: torch.Generator | None = None, # random source for sampling and random scores
              logits_fn: Callable | None = None, # fn(ids [1, L]) -> logits [1, L, V]: any denoiser, e.g. a real dLLM
              record: bool = False, # keep the per-step Trajectory
              planned_steps: int | None = None, # the hooks' T; default: steps × blocks for TopK, else gen_len
+             planner=None, # block planner: `next_block(state)`; default FixedBlocks(block_len)
+             scorer: Scorer | None = None, # proposals and scores; default Scorer(policy.score, temperature, generator)
+             denoiser: Denoiser | None = None, # the step's logits; default Denoiser(model, logits_fn, cache)
             ) -> DllmResult:
-    "Masked-diffusion decoding: blocks left to right; in a block each step predicts every masked position and the policy commits some."
-    if (model is None) == (logits_fn is None): raise SpecnbError("generate: pass exactly one of `model` and `logits_fn`")
+    "Masked-diffusion decoding as stages over one `DecodeState`: per block (planner), per step denoise, propose and score, stop (hooks) or select (policy), commit."
+    if (model is None) == (logits_fn is None) and denoiser is None: raise SpecnbError("generate: pass exactly one of `model` and `logits_fn`")
     if cache not in CACHE_MODES: raise SpecnbError(f"unknown cache mode {cache!r}; modes: {', '.join(CACHE_MODES)}")
     if cache != "none" and logits_fn is not None:
         raise SpecnbError("a KV cache needs a MaskedDiffusionLM; with `logits_fn` use cache='none'")
     if cache == "dual" and hooks:
         raise SpecnbError("early-exit hooks commit every masked position, which needs logits beyond the block; use cache='none' or 'prefix'")
-    if gen_len < 1 or block_len < 1 or gen_len % block_len:
+    if gen_len < 1 or block_len < 1 or (planner is None and gen_len % block_len):
         raise SpecnbError(f"gen_len ({gen_len}) must be a positive multiple of block_len ({block_len})")
     if mask_id is None:
         if model is None: raise SpecnbError("generate with `logits_fn` needs `mask_id` (the model's [MASK] token id)")
@@ -159,54 +251,35 @@ def generate(model: MaskedDiffusionLM | None, # the denoiser, or None when `logi
     if not (temperature >= 0 and math.isfinite(temperature)): raise SpecnbError(f"temperature must be finite and >= 0, got {temperature}")
     if (prompt == mask_id).any(): raise SpecnbError("the prompt contains the mask token")
     policy = policy or TopK(block_len)
+    planner = planner or FixedBlocks(block_len)
+    scorer = scorer or Scorer(policy.score, temperature, generator)
+    denoiser = denoiser or Denoiser(model, logits_fn, cache)
     dev, P, G = prompt.device, len(prompt), gen_len
-    x = torch.cat([prompt, torch.full((G,), mask_id, device=dev, dtype=prompt.dtype)])      # [P + G]
-    n_blocks = G // block_len
-    T = planned_steps or (policy.steps * n_blocks if isinstance(policy, TopK) else G)
-    nfe = fed = step = 0
+    T = planned_steps or (policy.steps * (G // block_len) if isinstance(policy, TopK) else G)
+    st = DecodeState(torch.cat([prompt, torch.full((G,), mask_id, device=dev, dtype=prompt.dtype)]), P, mask_id, T)   # x: [P + G]
     traj, exited = (Trajectory() if record else None), None
-    for b in range(n_blocks):
-        bs, be = b * block_len, (b + 1) * block_len
-        policy.begin_block(int((x[P + bs:P + be] == mask_id).sum()))
-        kv, s_in_block = None, 0                               # the block's cache, refreshed by its first forward
-        while (x[P + bs:P + be] == mask_id).any():
-            if cache == "none":
-                out = (logits_fn or model)(x[None])[0]; logits = out[P:]; fed += len(x)
-            elif kv is None:                                   # block start: a full forward refreshes the cache
-                out, kv = model(x[None], return_kv=True)
-                logits = out[0, P:]; fed += len(x)
-            else:
-                s, e = P + bs, (len(x) if cache == "prefix" else P + be)
-                out = _cached_forward(model, kv, x, cache, s, e)
-                logits = torch.full((G, out.shape[-1]), math.nan, device=dev, dtype=out.dtype)
-                logits[bs:e - P] = out; fed += e - s
-            nfe += 1
-            stats = logit_stats(logits.float())                # max prob, argmax, gaps, entropy per position
-            x0 = stats.argmax
-            if temperature > 0:
-                probs = torch.softmax(logits.float() / temperature, -1).nan_to_num(1.0)
-                gdev = generator.device if generator is not None else dev       # sample where the generator lives
-                x0 = torch.multinomial(probs.to(gdev), 1, generator=generator)[:, 0].to(dev)
-                conf = torch.softmax(logits.float(), -1).gather(-1, x0[:, None])[:, 0]
-                stats = stats._replace(max_prob=conf)          # the confidence of the sampled token
-            gen = x[P:]
-            masked = gen == mask_id
-            info = StepInfo(step, T, logits, stats, gen.clone(), masked, (bs, be))
-            if any([h(info) for h in hooks]):                  # every hook sees every step (recorders after a firing hook too)
-                commit, exited = masked.clone(), step
-            else:
-                commit = torch.zeros(G, dtype=torch.bool, device=dev)
-                idx = masked[bs:be].nonzero()[:, 0] + bs       # candidates: masked positions of the block
-                commit[idx[policy.select(candidate_scores(stats, policy.score, generator)[idx], s_in_block)]] = True
+    while exited is None and (blk := planner.next_block(st)) is not None:
+        st.block, st.block_step = blk, 0
+        bs, be = blk
+        policy.begin_block(int(st.masked[bs:be].sum()))
+        denoiser.begin_block(st)
+        while st.masked[bs:be].any():
+            st.logits = denoiser(st); st.nfe += 1                      # 1. denoise
+            st.proposal, st.stats = scorer.propose(st)                 # 2. propose
+            computed = ~torch.isnan(st.logits[:, 0])
+            st.top1.append(torch.where(computed, st.stats.argmax, -1)); st.conf.append(torch.where(computed, st.stats.max_prob, math.nan))
+            gen = st.gen.clone(); masked = gen == mask_id
+            info = StepInfo(st.step, T, st.logits, st.stats, gen, masked, blk, st)
+            if any([h(info) for h in hooks]):                          # 3. stop: every hook sees every step (recorders too)
+                commit, exited = masked.clone(), st.step
+            else: commit = policy.commit(st, scorer.scores(st))        # 4. select
             if record:
-                computed = ~torch.isnan(logits[:, 0])
-                traj.proposals.append(torch.where(masked, torch.where(computed, x0, -1), gen).cpu())
+                traj.proposals.append(torch.where(masked, torch.where(computed, st.proposal, -1), gen).cpu())
                 traj.committed.append(commit.cpu())
-            x[P:] = torch.where(commit, x0, gen)
-            step += 1; s_in_block += 1
+            st.x[P:] = torch.where(commit, st.proposal, gen)           # 5. commit
+            st.step += 1; st.block_step += 1
             if exited is not None: break
-        if exited is not None: break
-    return DllmResult(x[P:].clone(), nfe, fed, step, exited, traj)
+    return DllmResult(st.gen.clone(), st.nfe, st.fed, st.step, exited, traj, st)
 
 # %% ../../nbs/12_dllm_sampler.ipynb #f12f31f9
 def trajectory_stats(traj: Trajectory, # from generate(..., record=True)
