@@ -31,7 +31,7 @@ def evaluate(model: MaskedDiffusionLM | None, # the denoiser; None with `logits_
              cache: str = "none", # cache mode
              hooks_fn: Callable[[Example], Sequence[Callable]] | None = None, # hooks for an example (e.g. Prophet on its answer span)
              seed: int = 0, # for random scores and sampling
-             record: bool = False, # keep each trajectory in the rows
+             record: bool = False, # keep each trajectory (and the per-step confidences, `conf`) in the rows
              temperature: float = 0.0, # 0: argmax proposals; > 0: sampled
              logits_fn_for: Callable[[Example], Callable] | None = None, # a per-example denoiser (e.g. an exact oracle) instead of `model`
              generator: torch.Generator | None = None, # a random stream to continue (default: a fresh one from `seed`)
@@ -52,5 +52,5 @@ def evaluate(model: MaskedDiffusionLM | None, # the denoiser; None with `logits_
         words = vocab.decode(r.tokens)
         rows.append(dict(task=ex.task, group=task_group(ex.task), valid=is_valid(ex, words), exact=words == ex.answer, nfe=r.nfe,
                          tokens_fed=r.tokens_processed, seconds=sec, exited_at=r.exited_at, answer=" ".join(words),
-                         tokens=r.tokens, **({"trajectory": r.trajectory} if record else {})))
+                         tokens=r.tokens, **({"trajectory": r.trajectory, "conf": r.state.conf} if record else {})))
     return rows

@@ -197,16 +197,18 @@ class Scorer:
     "Scorer stage: the proposals x̂0 (argmax, or sampled at `temperature`) with their statistics, and the scores candidates are ranked by."
     def __init__(self, score: str = "confidence", temperature: float = 0.0, generator: torch.Generator | None = None):
         self.score, self.temperature, self.generator = score, temperature, generator
-    def propose(self, state: DecodeState):
-        "(x̂0 [G], LogitStats) from `state.logits`; under sampling `max_prob` is the sampled token's probability."
-        stats = logit_stats(state.logits.float())                      # max prob, argmax, gaps, entropy per position
+    def begin_block(self, state: DecodeState): pass                    # a scorer with memory (CreditDecoding's credits) resets here
+    def propose(self, state: DecodeState, logits: torch.Tensor | None = None):
+        "(x̂0 [G], LogitStats) from `logits` (default `state.logits`); under sampling `max_prob` is the sampled token's probability."
+        logits = state.logits if logits is None else logits
+        stats = logit_stats(logits.float())                            # max prob, argmax, gaps, entropy per position
         x0 = stats.argmax
         if self.temperature > 0:
-            probs = torch.softmax(state.logits.float() / self.temperature, -1).nan_to_num(1.0)
+            probs = torch.softmax(logits.float() / self.temperature, -1).nan_to_num(1.0)
             g = self.generator
             gdev = g.device if g is not None else state.x.device      # sample where the generator lives
             x0 = torch.multinomial(probs.to(gdev), 1, generator=g)[:, 0].to(state.x.device)
-            conf = torch.softmax(state.logits.float(), -1).gather(-1, x0[:, None])[:, 0]
+            conf = torch.softmax(logits.float(), -1).gather(-1, x0[:, None])[:, 0]
             stats = stats._replace(max_prob=conf)
         return x0, stats
     def scores(self, state: DecodeState) -> torch.Tensor:
@@ -262,7 +264,7 @@ def generate(model: MaskedDiffusionLM | None, # the denoiser, or None when `logi
         st.block, st.block_step = blk, 0
         bs, be = blk
         policy.begin_block(int(st.masked[bs:be].sum()))
-        denoiser.begin_block(st)
+        denoiser.begin_block(st); scorer.begin_block(st)
         while st.masked[bs:be].any():
             st.logits = denoiser(st); st.nfe += 1                      # 1. denoise
             st.proposal, st.stats = scorer.propose(st)                 # 2. propose
