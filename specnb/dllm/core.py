@@ -35,6 +35,7 @@ def evaluate(model: MaskedDiffusionLM | None, # the denoiser; None with `logits_
              temperature: float = 0.0, # 0: argmax proposals; > 0: sampled
              logits_fn_for: Callable[[Example], Callable] | None = None, # a per-example denoiser (e.g. an exact oracle) instead of `model`
              generator: torch.Generator | None = None, # a random stream to continue (default: a fresh one from `seed`)
+             scorer_fn: Callable | None = None, # builds a fresh scorer stage per example (e.g. CreditDecoding's); default the sampler's
             ) -> list[dict]:
     "Decode every example; one row per example: task, group, validity, exact match, NFE, tokens fed, seconds, answer words and tokens."
     rows = []
@@ -47,7 +48,8 @@ def evaluate(model: MaskedDiffusionLM | None, # the denoiser; None with `logits_
         t0 = time.perf_counter()
         r = generate(model, prompt, gen_len, block_len, policy_fn() if policy_fn else None, cache,
                      hooks_fn(ex) if hooks_fn else (), mask_id=vocab.mask_id, temperature=temperature, generator=g,
-                     logits_fn=logits_fn_for(ex) if logits_fn_for else None, record=record)
+                     logits_fn=logits_fn_for(ex) if logits_fn_for else None, record=record,
+                     scorer=scorer_fn() if scorer_fn else None)
         sec = time.perf_counter() - t0
         words = vocab.decode(r.tokens)
         rows.append(dict(task=ex.task, group=task_group(ex.task), valid=is_valid(ex, words), exact=words == ex.answer, nfe=r.nfe,

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from ..core import SpecnbError
 from .sampler import Policy
+from ..kernels.dllm_select import anchor_commit
 
 # %% auto #0
 __all__ = ['dilate', 'LocalLeap']
@@ -35,16 +36,11 @@ class LocalLeap(Policy):
     def commit(self, state, # the step's DecodeState
                scores: torch.Tensor, # [G] candidate scores
               ) -> torch.Tensor: # [G] bool
-        idx = state.candidates()                                       # masked positions of the block
-        c = scores[idx]
-        anchors = torch.zeros(state.G, dtype=torch.bool, device=scores.device)
-        anchors[idx[c > self.tau]] = True
-        near = dilate(anchors, self.radius)[idx]                       # [n] within r of an anchor
-        keep = (c > self.tau) | (near & (c > self.relaxed))
-        keep[torch.sort(c, descending=True, stable=True).indices[0]] = True   # always the most confident (argmax's tie rule)
-        commit = torch.zeros(state.G, dtype=torch.bool, device=scores.device)
-        commit[idx[keep]] = True
-        return commit
+        cand = torch.zeros(state.G, dtype=torch.bool, device=scores.device)
+        cand[state.candidates()] = True                                # masked positions of the block
+        # anchors c > τ, their r-neighbourhood, commits c > τ or (near and c > τ_relax), and the most confident:
+        # `specnb.kernels.dllm_select.anchor_commit` (torch here, one fused Triton program on CUDA)
+        return anchor_commit(scores[None], cand[None], self.tau, self.relaxed, self.radius)[0]
 
     def select(self, conf, step): raise SpecnbError("LocalLeap selects with the whole decode state: use it as generate's policy")
     def __repr__(self): return f"LocalLeap({self.tau}, {self.relaxed}, {self.radius})"

@@ -18,7 +18,7 @@ from .model import MaskedDiffusionLM
 # %% auto #0
 __all__ = ['SCORES', 'CACHE_MODES', 'num_transfer_tokens', 'Policy', 'TopK', 'Threshold', 'Factor', 'candidate_scores',
            'DecodeState', 'StepInfo', 'Trajectory', 'DllmResult', 'FixedBlocks', 'Denoiser', 'Scorer', 'generate',
-           'trajectory_stats', 'hf_logits_fn']
+           'trajectory_stats', 'commit_delay', 'hf_logits_fn']
 
 # %% ../../nbs/12_dllm_sampler.ipynb #df3bb100
 SCORES = ("confidence", "margin", "entropy", "random")
@@ -295,6 +295,17 @@ def trajectory_stats(traj: Trajectory, # from generate(..., record=True)
     for g in range(props.shape[1]):
         while settle[g] > 0 and agree[settle[g] - 1, g]: settle[g] -= 1
     return {"commit_step": commit_step, "settle_step": settle, "final": final}
+
+def commit_delay(traj: Trajectory, # from generate(..., record=True) with fixed blocks and no early exit
+                 block_len: int, # the blocks' length
+                ) -> torch.Tensor: # [G] long
+    "Per position: its commit step minus the step from which its proposal was final, counted from its block's first step (a position cannot be committed earlier)."
+    ts = trajectory_stats(traj)
+    commit = ts["commit_step"]
+    start = torch.zeros_like(commit)                                # a block starts the step after the previous block's last commit
+    for b in range(1, -(-len(commit) // block_len)):
+        start[b * block_len:(b + 1) * block_len] = commit[(b - 1) * block_len:b * block_len].max() + 1
+    return commit - torch.maximum(ts["settle_step"], start)
 
 # %% ../../nbs/12_dllm_sampler.ipynb #94305064
 def hf_logits_fn(model, # a Hugging Face model whose forward returns `.logits` [B, L, V] for every position
