@@ -24,7 +24,7 @@ __all__ = ['evaluate']
 
 # %% ../../nbs/dllm/30_masked_diffusion.ipynb #5c56fb08
 from . import model as _model, sampler as _sampler, tasks as _tasks
-__all__ += [*_tasks.__all__, *_model.__all__, *_sampler.__all__]   # `from specnb.dllm.core import *` gets the re-exported parts too
+__all__ = [*globals().get("__all__", []), *_tasks.__all__, *_model.__all__, *_sampler.__all__]   # a star import gets the re-exported parts too
 
 # %% ../../nbs/dllm/30_masked_diffusion.ipynb #f21e5198
 def evaluate(model: MaskedDiffusionLM | None, # the denoiser; None with `logits_fn_for`
