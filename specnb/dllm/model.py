@@ -176,7 +176,7 @@ def train_mdm(out: str | Path, # checkpoint folder; a run there is resumed
               steps: int = 4000, # optimiser steps
               batch: int = 128, # instances per step
               lr: float = 1e-3, # peak learning rate
-              gen_len: int = 24, # answer length with [EOS] padding
+              gen_len: int | Sequence[int] = 24, # answer length with [EOS] padding; several: step s pads to gen_len[s % len(gen_len)]
               seed: int = 0, # data and masking seed
               config: MDMConfig | None = None, # default: the 0.8 M-parameter model
               tasks: Sequence[str] = OPS, # the mixture, drawn uniformly: repeat a task to weight it
@@ -194,8 +194,10 @@ def train_mdm(out: str | Path, # checkpoint folder; a run there is resumed
     torch.manual_seed(seed)                   # the initial weights too are a function of the arguments
     model = (load_mdm(init) if init else MaskedDiffusionLM(cfg)).to(device)
     cfg = model.config
+    lens = [gen_len] if isinstance(gen_len, int) else list(gen_len)
+    if not lens or min(lens) < 1: raise SpecnbError(f"train_mdm: gen_len must be a positive length or a list of them, got {gen_len!r}")
     def batches(s, g):                        # on the CPU, from fit's generator: a resumed run draws the same instances and masks
-        ids, keys, ans = encode_batch(sample_examples(batch, "train", seed=seed * 1_000_003 + s, tasks=tasks), vocab, gen_len)  # [B, L] each
+        ids, keys, ans = encode_batch(sample_examples(batch, "train", seed=seed * 1_000_003 + s, tasks=tasks), vocab, lens[s % len(lens)])  # [B, L]
         t = torch.rand(len(ids), generator=g)                                              # [B] masking ratios
         masked = torch.rand(ids.shape, generator=g) < ((1 - 1e-3) * t + 1e-3)[:, None]     # [B, L]: as mdm_loss draws them (eps 1e-3)
         return ids, keys, ans, t, masked
