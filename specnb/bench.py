@@ -21,12 +21,12 @@ from .decode import generate, DraftModelDrafter, Generation, PromptLookupDrafter
 from . import zoo
 
 # %% auto #0
-__all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'WARMUP_PROMPT', 'PAPER_METHODS', 'bench_path', 'build_prompts',
-           'load_prompts', 'BenchMethod', 'register_method', 'zoo_cost', 'drafter_runner', 'all_methods', 'needs_draft',
-           'method_cost', 'is_lossless', 'ForwardCounter', 'sampling_options', 'hf_runner', 'method_runner',
-           'run_method', 'bench_prompts', 'as_prompts', 'run_interleaved', 'run_bench', 'summarize', 'plot',
-           'continuations', 'homogeneity', 'two_sample', 'verify_cost', 'cost_ratio', 'bench_json', 'check_bench_args',
-           'cmd_bench', 'add_bench_parser']
+__all__ = ['BENCH_CATEGORIES', 'METHODS', 'NEEDS_DRAFT', 'WARMUP_PROMPT', 'PAPER_METHODS', 'NO_COST', 'bench_path',
+           'build_prompts', 'load_prompts', 'BenchMethod', 'register_method', 'stored_parameters', 'zoo_cost',
+           'drafter_runner', 'all_methods', 'needs_draft', 'method_cost', 'is_lossless', 'ForwardCounter',
+           'sampling_options', 'hf_runner', 'method_runner', 'run_method', 'bench_prompts', 'as_prompts',
+           'run_interleaved', 'warm_up', 'run_bench', 'summarize', 'plot', 'continuations', 'homogeneity', 'two_sample',
+           'verify_cost', 'cost_ratio', 'bench_json', 'check_bench_args', 'cmd_bench', 'add_bench_parser']
 
 # %% ../nbs/07_bench.ipynb #7e3022cf
 BENCH_CATEGORIES = ("prose", "translation", "extraction", "qa", "math", "copy", "code")
@@ -78,18 +78,24 @@ def register_method(name: str, setup: Callable, needs_draft: bool = False, doc: 
     "Add a method to `specnb bench` (paper modules call this at import)."
     PAPER_METHODS[name] = BenchMethod(name, setup, needs_draft, doc, cost, lossless)
 
-def zoo_cost(*entries: str) -> dict:
-    "Extra parameters and training seconds of shipped zoo entries, from their weights and `train.json`."
+def stored_parameters(entry: str, # a zoo entry
+                      prefix: str = "", # count only tensors whose name starts with this
+                     ) -> int:
+    "Parameters stored in a zoo entry's safetensors files (read from their headers, no weights loaded)."
     from safetensors import safe_open
+    n = 0
+    for f in sorted((zoo.zoo_dir() / entry).glob("*.safetensors")):
+        with safe_open(str(f), "pt") as st: n += sum(math.prod(st.get_slice(k).get_shape()) for k in st.keys() if k.startswith(prefix))
+    return n
+
+NO_COST = {"params": 0, "train_seconds": 0.0}
+
+def zoo_cost(*entries: str) -> dict:
+    "Extra parameters and training seconds of shipped zoo entries, from `train.json` (else their stored weights)."
     params, seconds = 0, 0.0
     for e in entries:
-        folder = zoo.data_dir() / "zoo" / e
-        if not (folder / "train.json").is_file(): raise SpecnbError(f"the zoo has no entry {e!r} in {folder.parent}")
-        info = zoo.read_info(folder)
-        if "parameters" in info: params += int(info["parameters"])
-        else:
-            for f in sorted(folder.glob("*.safetensors")):
-                with safe_open(str(f), "pt") as st: params += sum(math.prod(st.get_slice(k).get_shape()) for k in st.keys())
+        info = zoo.info(e)                                      # names the entries there are when `e` is not one
+        params += int(info["parameters"]) if "parameters" in info else stored_parameters(e)
         seconds += info.get("train_seconds", 0.0) + info.get("hidden_dataset_seconds", 0.0)
     return {"params": params, "train_seconds": seconds}
 
@@ -112,12 +118,17 @@ def all_methods() -> list[str]:
 def needs_draft(method: str) -> bool:
     return method in NEEDS_DRAFT or (method in PAPER_METHODS and PAPER_METHODS[method].needs_draft)
 
+def _registered(method: str) -> str:
+    "`method`, after importing the paper modules if it is not a known name yet (they register their methods on import)."
+    if method not in METHODS and method not in PAPER_METHODS: all_methods()
+    return method
+
 def method_cost(method: str) -> dict:
     "{params, train_seconds} a method adds to the target (0 for training-free methods)."
-    if method in PAPER_METHODS: return PAPER_METHODS[method].cost() if PAPER_METHODS[method].cost else {"params": 0, "train_seconds": 0.0}
-    return zoo_cost("draft") if method in NEEDS_DRAFT else {"params": 0, "train_seconds": 0.0}
+    if _registered(method) in PAPER_METHODS: return PAPER_METHODS[method].cost() if PAPER_METHODS[method].cost else dict(NO_COST)
+    return zoo_cost("draft") if method in NEEDS_DRAFT else dict(NO_COST)
 
-def is_lossless(method: str) -> bool: return method not in PAPER_METHODS or PAPER_METHODS[method].lossless
+def is_lossless(method: str) -> bool: return _registered(method) not in PAPER_METHODS or PAPER_METHODS[method].lossless
 
 class ForwardCounter:
     "Counts forward calls of `model`'s decoder stack inside a `with` block (whichever entry point runs it)."
@@ -151,8 +162,7 @@ def method_runner(method: str, target, draft=None, gamma: int = 20, pld_tokens: 
                   options: dict | None = None, # keyword arguments for a paper method's `setup`
                  ) -> Callable:
     "`run(ids [1, T], max_new_tokens, eos_token_id, **sampling)` for any bench method (a paper method's `setup` runs here, once)."
-    if method not in METHODS and method not in PAPER_METHODS: all_methods()      # imports the paper modules, which register theirs
-    if method in PAPER_METHODS: return PAPER_METHODS[method].setup(target, draft, **(options or {}))
+    if _registered(method) in PAPER_METHODS: return PAPER_METHODS[method].setup(target, draft, **(options or {}))
     make = {"specnb_ar": lambda: None, "specnb_sd": lambda: DraftModelDrafter(draft, gamma=gamma, confidence=confidence),
             "specnb_pld": lambda: PromptLookupDrafter(num_tokens=pld_tokens, max_ngram=3)}.get(method)
     if make is not None:
@@ -200,6 +210,7 @@ def run_interleaved(target, prompts, # `bench_prompts(...)` or a list of prompt 
                     seed: int = 0, progress: bool = False, desc: str = "MiniSpecBench") -> list[dict]:
     "One row per (runner, prompt, seed), the runners interleaved prompt by prompt so slow drift of the machine affects them alike."
     from tqdm.auto import tqdm
+    if not 1 <= seeds <= 100: raise SpecnbError(f"seeds must be in 1..100 (prompt i uses seeds s0 + 100 i + j), got {seeds}")
     prompts, items = as_prompts(prompts), []
     for i, p in enumerate(prompts):
         items += [(p, seed + 100 * i + s) for s in range(1 if temperature == 0 else seeds)]
@@ -211,6 +222,14 @@ def run_interleaved(target, prompts, # `bench_prompts(...)` or a list of prompt 
             rows.append({"method": name, "id": p["id"], "category": p["category"], "prompt_tokens": p["ids"].shape[1],
                          "temperature": float(temperature), "seed": opts.get("seed"), **r})
     return rows
+
+def warm_up(target, tokenizer, runners: dict[str, Callable], # name -> runner
+            samplings=({},), # the sampling settings to warm up (`sampling_options(...)`; {}: greedy)
+           ) -> None:
+    "One 8-token decode of `WARMUP_PROMPT` per runner and setting, so first-call costs stay out of the timings (stateful methods then start the bench warm)."
+    warm = tokenizer(WARMUP_PROMPT, return_tensors="pt").input_ids
+    for m, r in runners.items():
+        for s in samplings: run_method(m, target, None, warm, 8, eos_token_id=tokenizer.eos_token_id, runner=r, sampling=s)
 
 def run_bench(target, tokenizer, draft=None, # models (draft needed for *_sd / hf_assisted)
               methods=METHODS, categories=None, n: int | None = None, # what to run
@@ -231,9 +250,7 @@ def run_bench(target, tokenizer, draft=None, # models (draft needed for *_sd / h
     prompts = bench_prompts(tokenizer, categories, n)
     runners = {} if runners is None else runners
     for m in methods: runners[m] = method_runner(m, target, draft, gamma, pld_tokens, options=(options or {}).get(m))  # once per bench
-    warm = tokenizer(WARMUP_PROMPT, return_tensors="pt").input_ids   # not a measured prompt: stateful methods start fresh
-    for m in methods: run_method(m, target, draft, warm, 8, eos_token_id=tokenizer.eos_token_id, runner=runners[m],
-                                 sampling=sampling_options(temperature, top_k, top_p, seed))
+    warm_up(target, tokenizer, {m: runners[m] for m in methods}, [sampling_options(temperature, top_k, top_p, seed)])
     return run_interleaved(target, prompts, {m: runners[m] for m in methods}, max_new_tokens, tokenizer.eos_token_id,
                            temperature, top_k, top_p, seeds, seed, progress)
 

@@ -11,30 +11,12 @@ import torch
 
 from ..core import SpecnbError
 from .sampler import DecodeState, Scorer
+from ..kernels.dllm_select import credit_update, fuse   # the update and the fusion: the kernels' torch reference
 
 # %% auto #0
-__all__ = ['credit_update', 'fuse', 'slot_update', 'slots_to_dense', 'CreditScorer']
+__all__ = ['slot_update', 'slots_to_dense', 'CreditScorer']
 
 # %% ../../nbs/dllm/34_credit_decoding.ipynb #398d9c0f
-def credit_update(credit: torch.Tensor, # [n, V] the credit so far
-                  probs: torch.Tensor, # [n, V] this step's probabilities
-                  earn: torch.Tensor, # [n] bool: positions that earn credit (masked, in the block)
-                  beta: float, gamma: float, # decay and concave boost
-                  first: bool, # the block's first step: no decay
-                 ) -> torch.Tensor:
-    "β·C (after the first step) plus (p*)^γ on each earning position's raw top-1 token."
-    credit = credit if first else beta * credit
-    p_top, v_top = probs.max(-1)                                       # [n] raw top-1
-    boost = torch.where(earn, p_top.clamp_min(0) ** gamma, 0.0)
-    return credit.scatter_add(-1, v_top[:, None], boost[:, None].to(credit.dtype))
-
-def fuse(logits: torch.Tensor, # [n, V]
-         credit: torch.Tensor, # [n, V]
-         alpha: float, # fusion strength
-        ) -> torch.Tensor:
-    "z + α log(1 + C)."
-    return logits + alpha * torch.log1p(credit)
-
 def slot_update(tokens: torch.Tensor, # [n, K] long: each slot's token (−1: empty)
                 values: torch.Tensor, # [n, K] the slots' credits
                 probs: torch.Tensor, earn: torch.Tensor, beta: float, gamma: float, first: bool,
@@ -47,7 +29,7 @@ def slot_update(tokens: torch.Tensor, # [n, K] long: each slot's token (−1: em
         hit = (tokens[i] == v_top[i]).nonzero()
         j = int(hit[0]) if len(hit) else int(torch.where(tokens[i] < 0, -math.inf, values[i]).argmin())   # empty slots first
         if not len(hit): tokens[i, j], values[i, j] = v_top[i], 0.0
-        values[i, j] += float(p_top[i].clamp_min(0)) ** gamma
+        values[i, j] += float(p_top[i]) ** gamma
     return tokens, values
 
 def slots_to_dense(tokens, values, V: int) -> torch.Tensor:

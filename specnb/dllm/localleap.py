@@ -6,23 +6,15 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ..core import SpecnbError
 from .sampler import Policy
 from ..kernels.dllm_select import anchor_commit
 
 # %% auto #0
-__all__ = ['dilate', 'LocalLeap']
+__all__ = ['LocalLeap']
 
 # %% ../../nbs/dllm/33_localleap.ipynb #d3dc1397
-def dilate(mask: torch.Tensor, # [G] bool: the anchors
-           radius: int, # r: positions on each side
-          ) -> torch.Tensor: # [G] bool: within r of an anchor
-    "Positions within `radius` of a True entry (a 1-D max-pool)."
-    if radius == 0: return mask.clone()
-    return F.max_pool1d(mask.float()[None, None], 2 * radius + 1, stride=1, padding=radius)[0, 0] > 0
-
 class LocalLeap(Policy):
     "LocalLeap's selector: masked in-block positions above `tau` are anchors; their neighbours within `radius` commit above `relaxed`; always the best one."
     def __init__(self, tau: float = 0.9, # anchor threshold (Fast-dLLM's τ)

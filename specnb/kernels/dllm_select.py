@@ -12,13 +12,32 @@ from ..core import SpecnbError
 from .base import HAS_TRITON, triton, tl, dispatch
 
 # %% auto #0
-__all__ = ['credit_fuse', 'anchor_commit', 'credit_fuse_torch', 'credit_fuse_triton', 'anchor_commit_torch',
-           'anchor_commit_triton']
+__all__ = ['credit_fuse', 'anchor_commit', 'credit_update', 'fuse', 'credit_fuse_torch', 'credit_fuse_triton', 'dilate',
+           'anchor_commit_torch', 'anchor_commit_triton']
 
 # %% ../../nbs/kernels/16_dllm_select.ipynb #2a4471e1
 def _check_credit(logits, credit, earn):
     if logits.ndim != 2 or credit.shape != logits.shape or earn.shape != logits.shape[:1]:
         raise SpecnbError(f"credit_fuse: logits [n, V], credit [n, V] and earn [n], got {tuple(logits.shape)}, {tuple(credit.shape)}, {tuple(earn.shape)}")
+
+def credit_update(credit: torch.Tensor, # [n, V] the credit so far
+                  probs: torch.Tensor, # [n, V] this step's probabilities
+                  earn: torch.Tensor, # [n] bool: positions that earn credit (masked, in the block)
+                  beta: float, gamma: float, # decay and concave boost
+                  first: bool, # the block's first step: no decay
+                 ) -> torch.Tensor:
+    "β·C (after the first step) plus (p*)^γ on each earning position's raw top-1 token."
+    credit = credit if first else beta * credit
+    p_top, v_top = probs.max(-1)                                       # [n] raw top-1
+    boost = torch.where(earn, p_top ** gamma, 0.0)
+    return credit.scatter_add(-1, v_top[:, None], boost[:, None].to(credit.dtype))
+
+def fuse(logits: torch.Tensor, # [n, V]
+         credit: torch.Tensor, # [n, V]
+         alpha: float, # fusion strength
+        ) -> torch.Tensor:
+    "z + α log(1 + C)."
+    return logits + alpha * torch.log1p(credit)
 
 def credit_fuse_torch(logits: torch.Tensor, # [n, V] this step's logits (finite)
                       credit: torch.Tensor, # [n, V] float32 credit so far
@@ -29,11 +48,8 @@ def credit_fuse_torch(logits: torch.Tensor, # [n, V] this step's logits (finite)
     "(new credit [n, V], fused proposal long [n], its fused confidence [n]): CreditDecoding's step for a block."
     _check_credit(logits, credit, earn)
     z = logits.float()
-    p_top, v_top = torch.softmax(z, -1).max(-1)                        # raw top-1
-    credit = credit.float() if first else beta * credit.float()
-    boost = torch.where(earn, p_top ** gamma, 0.0)
-    credit = credit.scatter_add(-1, v_top[:, None], boost[:, None])
-    conf, x0 = torch.softmax(z + alpha * torch.log1p(credit), -1).max(-1)
+    credit = credit_update(credit.float(), torch.softmax(z, -1), earn, beta, gamma, first)
+    conf, x0 = torch.softmax(fuse(z, credit, alpha), -1).max(-1)
     return credit, x0, conf
 
 # %% ../../nbs/kernels/16_dllm_select.ipynb #419ad1e8
@@ -103,6 +119,14 @@ def _check_anchor(scores, cand, tau, relaxed, radius):
     if scores.ndim != 2 or cand.shape != scores.shape: raise SpecnbError(f"anchor_commit: scores and candidates [B, G], got {tuple(scores.shape)}, {tuple(cand.shape)}")
     if not 0 < relaxed <= tau <= 1 or radius < 0: raise SpecnbError(f"anchor_commit needs 0 < relaxed <= tau <= 1 and radius >= 0, got {relaxed}, {tau}, {radius}")
 
+def dilate(mask: torch.Tensor, # [..., G] bool: the anchors
+           radius: int, # r: positions on each side
+          ) -> torch.Tensor: # [..., G] bool: within r of an anchor
+    "Positions within `radius` of a True entry (a 1-D max-pool along the last axis)."
+    if radius == 0: return mask.clone()
+    G = mask.shape[-1]
+    return (F.max_pool1d(mask.float().reshape(-1, 1, G), 2 * radius + 1, stride=1, padding=radius) > 0).reshape(mask.shape)
+
 def anchor_commit_torch(scores: torch.Tensor, # [B, G] candidate scores (confidences)
                         cand: torch.Tensor, # [B, G] bool: the candidates (masked positions of the block)
                         tau: float, relaxed: float, radius: int, # LocalLeap's thresholds and radius
@@ -111,7 +135,7 @@ def anchor_commit_torch(scores: torch.Tensor, # [B, G] candidate scores (confide
     _check_anchor(scores, cand, tau, relaxed, radius)
     s = scores.float()
     anchors = cand & (s > tau)
-    near = anchors if radius == 0 else F.max_pool1d(anchors.float()[:, None], 2 * radius + 1, stride=1, padding=radius)[:, 0] > 0
+    near = dilate(anchors, radius)
     keep = cand & ((s > tau) | (near & (s > relaxed)))
     best = torch.where(cand, s, -torch.inf).argmax(-1)                  # the first most confident candidate
     return keep | (F.one_hot(best, s.shape[1]).bool() & cand.any(-1, keepdim=True))

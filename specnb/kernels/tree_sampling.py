@@ -52,7 +52,6 @@ def sibling_reject_torch(p: torch.Tensor, # target probabilities at each node [B
     P, Q = p.float().double(), q.float().double()                        # [B, V] unnormalised p_i, q_i
     Zp = torch.ones(B, dtype=torch.float64, device=p.device)             # [B] their masses: the inputs are taken as
     Zq = torch.ones_like(Zp)                                             #     distributions, as verify_multi does
-    known = torch.zeros(B, dtype=torch.bool, device=p.device)            # [B] Zp is a computed sum (not the assumed 1)
     c = candidates.long()
     valid = (c >= 0) & (c < V)                                           # [B, k]
     cc = c.clamp(0, V - 1)
@@ -71,7 +70,6 @@ def sibling_reject_torch(p: torch.Tensor, # target probabilities at each node [B
         upd = rej & (Zr > 0)                                             # an empty residual keeps p_i
         P = torch.where(upd[:, None], R, P)
         Zp = torch.where(upd, Zr, Zp)
-        known |= upd
         if not replacement:                                              # q_{i+1} = q_i without c_i
             Q = torch.where(rej[:, None] & (cols == ci), 0.0, Q)
             Zq_next = Q.sum(-1)

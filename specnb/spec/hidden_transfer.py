@@ -330,12 +330,9 @@ def _bench_setup(target, draft=None):
 
 def _bench_cost() -> dict:
     "The bench layer's map: its parameters and training time (the entry ships maps for other layers too)."
-    folder = zoo.data_dir() / "zoo" / "hidden_transfer"
-    from safetensors import safe_open
-    with safe_open(str(folder / "maps.safetensors"), "pt") as s:
-        params = sum(math.prod(s.get_slice(k).get_shape()) for k in s.keys() if k.startswith(f"t{BENCH_LAYER}."))
-    return {"params": params, "train_seconds": zoo.read_info(folder)["per_layer"][str(BENCH_LAYER)]["train_seconds"]}
+    return {"params": stored_parameters("hidden_transfer", prefix=f"t{BENCH_LAYER}."),
+            "train_seconds": zoo.info("hidden_transfer")["per_layer"][str(BENCH_LAYER)]["train_seconds"]}
 
-from ..bench import register_method
+from ..bench import register_method, stored_parameters
 register_method("hidden_transfer", _bench_setup, cost=_bench_cost, doc=f"Hidden Transfer: pseudo positions from layer {BENCH_LAYER}, {BENCH_TREE_NODES}-node tree "
                                                       f"with {BENCH_CHAINS} chained nodes, one forward per step")
