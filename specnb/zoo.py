@@ -51,6 +51,7 @@ KIND_MODULES = {                       # kind -> the module that registers it (i
     "hydra": "specnb.spec.hydra",
     "hidden_transfer": "specnb.spec.hidden_transfer",
     "m2r2_accelerator": "specnb.spec.m2r2",
+    "learn2pd_filter": "specnb.dllm.learn2pd",
 }
 
 def register_kind(name: str, # the `kind` written in train.json

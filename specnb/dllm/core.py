@@ -40,8 +40,10 @@ def evaluate(model: MaskedDiffusionLM | None, # the denoiser; None with `logits_
              logits_fn_for: Callable[[Example], Callable] | None = None, # a per-example denoiser (e.g. an exact oracle) instead of `model`
              generator: torch.Generator | None = None, # a random stream to continue (default: a fresh one from `seed`)
              scorer_fn: Callable | None = None, # builds a fresh scorer stage per example (e.g. CreditDecoding's); default the sampler's
+             planner_fn: Callable | None = None, # builds a fresh block planner per example (e.g. AdaBlock's); default fixed blocks
+             denoiser_fn: Callable | None = None, # builds a fresh denoiser stage per example (e.g. one that truncates after [EOS]); default the sampler's
             ) -> list[dict]:
-    "Decode every example; one row per example: task, group, validity, exact match, NFE, tokens fed, seconds, answer words and tokens."
+    "Decode every example; one row per example: task, group, validity, exact match, NFE, tokens fed, seconds, answer words and tokens, the blocks decoded."
     rows = []
     dev = next(model.parameters()).device if model is not None else torch.device("cpu")
     g = generator or torch.Generator().manual_seed(seed)
@@ -53,10 +55,11 @@ def evaluate(model: MaskedDiffusionLM | None, # the denoiser; None with `logits_
         r = generate(model, prompt, gen_len, block_len, policy_fn() if policy_fn else None, cache,
                      hooks_fn(ex) if hooks_fn else (), mask_id=vocab.mask_id, temperature=temperature, generator=g,
                      logits_fn=logits_fn_for(ex) if logits_fn_for else None, record=record,
-                     scorer=scorer_fn() if scorer_fn else None)
+                     scorer=scorer_fn() if scorer_fn else None, planner=planner_fn() if planner_fn else None,
+                     denoiser=denoiser_fn() if denoiser_fn else None)
         sec = time.perf_counter() - t0
         words = vocab.decode(r.tokens)
         rows.append(dict(task=ex.task, group=task_group(ex.task), valid=is_valid(ex, words), exact=words == ex.answer, nfe=r.nfe,
-                         tokens_fed=r.tokens_processed, seconds=sec, exited_at=r.exited_at, answer=" ".join(words),
+                         tokens_fed=r.tokens_processed, seconds=sec, exited_at=r.exited_at, answer=" ".join(words), blocks=r.state.blocks,
                          tokens=r.tokens, **({"trajectory": r.trajectory, "conf": r.state.conf} if record else {})))
     return rows

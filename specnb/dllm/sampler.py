@@ -113,6 +113,7 @@ class DecodeState:
     conf: list = field(default_factory=list)   # per step, [G] float: the proposal's probability (NaN where not computed)
     nfe: int = 0                         # denoiser forwards
     fed: int = 0                         # Σ tokens fed to the denoiser
+    blocks: list = field(default_factory=list) # the blocks decoded so far, (start, end) each, as the planner finally set them
     extra: dict = field(default_factory=dict)
 
     @property
@@ -172,6 +173,9 @@ class FixedBlocks:
         "The block after `state.block`, or None when the generation is covered."
         s = state.block[1]
         return None if s >= state.G else (s, min(s + self.block_len, state.G))
+    def revise(self, state: DecodeState) -> tuple[int, int]:
+        "After the block's first forward (`state.logits` is set), the block to decode: a planner that reads the logits (AdaBlock) moves its end; fixed blocks keep it."
+        return state.block
     def __repr__(self): return f"FixedBlocks({self.block_len})"
 
 class Denoiser:
@@ -229,7 +233,7 @@ def generate(model: MaskedDiffusionLM | None, # the denoiser, or None when `logi
              logits_fn: Callable | None = None, # fn(ids [1, L]) -> logits [1, L, V]: any denoiser, e.g. a real dLLM
              record: bool = False, # keep the per-step Trajectory
              planned_steps: int | None = None, # the hooks' T; default: steps × blocks for TopK, else gen_len
-             planner=None, # block planner: `next_block(state)`; default FixedBlocks(block_len)
+             planner=None, # block planner: `next_block(state)`, and `revise(state)` after a block's first forward; default FixedBlocks(block_len)
              scorer: Scorer | None = None, # proposals and scores; default Scorer(policy.score, temperature, generator)
              denoiser: Denoiser | None = None, # the step's logits; default Denoiser(model, logits_fn, cache)
             ) -> DllmResult:
@@ -267,6 +271,11 @@ def generate(model: MaskedDiffusionLM | None, # the denoiser, or None when `logi
         denoiser.begin_block(st); scorer.begin_block(st)
         while st.masked[bs:be].any():
             st.logits = denoiser(st); st.nfe += 1                      # 1. denoise
+            if st.block_step == 0 and (rev := getattr(planner, "revise", None)) and (new := rev(st)) != blk:
+                if new[0] != bs or not bs < new[1] <= G:
+                    raise SpecnbError(f"{planner!r}.revise moved block {blk} to {new}: a revised block keeps its start and ends in ({bs}, {G}]")
+                st.block = blk = new; bs, be = blk                     #    the planner moves the block's end (the forward is the block's step 1)
+                policy.begin_block(int(st.masked[bs:be].sum())); scorer.begin_block(st)
             st.proposal, st.stats = scorer.propose(st)                 # 2. propose
             computed = ~torch.isnan(st.logits[:, 0])
             st.top1.append(torch.where(computed, st.stats.argmax, -1)); st.conf.append(torch.where(computed, st.stats.max_prob, math.nan))
@@ -281,6 +290,7 @@ def generate(model: MaskedDiffusionLM | None, # the denoiser, or None when `logi
             st.x[P:] = torch.where(commit, st.proposal, gen)           # 5. commit
             st.step += 1; st.block_step += 1
             if exited is not None: break
+        st.blocks.append(blk)
     return DllmResult(st.gen.clone(), st.nfe, st.fed, st.step, exited, traj, st)
 
 # %% ../../nbs/12_dllm_sampler.ipynb #f12f31f9
