@@ -52,6 +52,8 @@ KIND_MODULES = {                       # kind -> the module that registers it (i
     "hidden_transfer": "specnb.spec.hidden_transfer",
     "m2r2_accelerator": "specnb.spec.m2r2",
     "learn2pd_filter": "specnb.dllm.learn2pd",
+    "image_ar": "specnb.image.core",
+    "digit_classifier": "specnb.image.core",
 }
 
 def register_kind(name: str, # the `kind` written in train.json
