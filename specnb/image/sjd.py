@@ -9,9 +9,10 @@ import numpy as np
 import torch
 
 from ..core import SpecnbError
+from ..kernels.verify import verify_chain_fused   # the window's acceptance tests and residual draw: torch here, one Triton program on CUDA
 
 # %% auto #0
-__all__ = ['ModelStepper', 'TableAR', 'init_drafts', 'jacobi_sample']
+__all__ = ['ModelStepper', 'TableAR', 'init_drafts', 'verify_window', 'jacobi_sample']
 
 # %% ../../nbs/image/41_sjd.ipynb #d8daaa14
 class ModelStepper:
@@ -68,6 +69,22 @@ def init_drafts(known: list[int], n: int, V: int, scheme: str, width: int, g) ->
         else: raise SpecnbError(f"unknown init scheme {scheme!r}; schemes: random, horizontal, vertical")
     return out
 
+def verify_window(P: np.ndarray, # [L + 1, V] the target's law at each guess and one past the last
+                  Q: np.ndarray, # [L, V] the law each guess was drawn from
+                  tokens: list[int], # the L guesses
+                  u_accept: np.ndarray, # [L] uniforms of the tests
+                  u_sample: float, # the uniform of the next token's draw
+                 ) -> tuple[int, int]:
+    "(guesses accepted, next token) from explicit uniforms, exactly as `specnb.kernels.verify.verify_chain_torch` computes them for one sequence."
+    p, q = P.astype(np.float32), Q.astype(np.float32)
+    L, V = q.shape
+    i = np.arange(L)
+    n = int(np.cumprod(u_accept.astype(np.float32) * q[i, tokens] < p[i, tokens]).sum())   # leading passes of u < p/q
+    resid = np.maximum(p[n] - q[min(n, L - 1)], 0)
+    w = (p[n] if n == L or resid.sum() == 0 else resid).astype(np.float64)   # the bonus (or an empty residual) draws from p
+    j = int((np.cumsum(w) <= np.float64(np.float32(u_sample)) * w.sum()).sum())
+    return n, (j if j < V else int(np.nonzero(w > 0)[0].max()))
+
 @torch.no_grad()
 def jacobi_sample(stepper, # ModelStepper or TableAR, fresh
                   n_tokens: int, # N, tokens to generate
@@ -92,18 +109,19 @@ def jacobi_sample(stepper, # ModelStepper or TableAR, fresh
         rows = stepper.feed(pending + drafts); nfe += 1                  # rows[i] predicts draft i; rows[-1] the token after them
         P = _dist(rows[-(len(drafts) + 1):], temperature, top_k)          # [L + 1, V]
         k, new_tok = 0, None
-        for i, y in enumerate(drafts):
-            p = P[i]
-            q = qs[i] if qs[i] is not None else np.eye(V)[y]           # a fresh guess is a point mass
-            if criterion == "speculative":
-                if g.random() < min(1.0, p[y] / q[y]): k += 1; continue
-                r = np.maximum(p - q, 0.0)
-                new_tok = _draw(r / r.sum() if r.sum() > 0 else p, g)
-            else:
-                z = _draw(p, g)
+        if criterion == "speculative":                                     # the window's tests and the residual draw
+            Q = np.stack([q if q is not None else np.eye(V)[y] for y, q in zip(drafts, qs)])   # a fresh guess is a point mass
+            ua, us = g.random(L), g.random()
+            if rows.is_cuda:                                               # one fused Triton program
+                f32 = lambda a: torch.tensor(np.asarray(a, dtype=np.float32), device=rows.device)
+                n, nxt = (int(t) for t in verify_chain_fused(f32(P[None]), f32(Q[None]), torch.tensor([drafts], device=rows.device), f32(ua[None]), f32([us])))
+            else: n, nxt = verify_window(P, Q, drafts, ua, us)             # the same arithmetic in numpy (cheaper than tiny torch ops at B = 1)
+            k, new_tok = n, (nxt if n < L else None)                       # a bonus token is drawn below, only if there is room
+        else:
+            for i, y in enumerate(drafts):
+                z = _draw(P[i], g)                                         # plain Jacobi: keep the guess only if a fresh sample equals it
                 if z == y: k += 1; continue
-                new_tok = z
-            break
+                new_tok = z; break
         out += drafts[:k]; accepted += [True] * k
         if new_tok is None and len(out) < n_tokens: new_tok = _draw(P[L], g)   # every draft accepted: the bonus token
         if new_tok is not None: out.append(new_tok); accepted.append(False)
