@@ -33,7 +33,7 @@ __all__ = ['SpecnbError', 'resolve_device', 'resolve_dtype', 'device_name', 'see
            'repo_root', 'git_revision', 'package_versions', 'run_metadata', 'shipped_root', 'source_root',
            'parse_range', 'format_range', 'Param', 'parse_parameters', 'check_value', 'write_json', 'default_out_dir',
            'Run', 'notebook_file', 'declared_parameters', 'parameter_values', 'start_run', 'current_run', 'record',
-           'record_claim', 'savefig', 'record_table', 'load_metrics']
+           'record_claim', 'savefig', 'record_table', 'load_metrics', 'auc']
 
 # %% ../nbs/00_core.ipynb #e876076e
 class SpecnbError(ValueError):
@@ -545,3 +545,15 @@ def record_table(name: str, # the table's name: letters, digits, `_`, `-`, `.`; 
 def load_metrics(out_dir: str | Path) -> dict:
     "Read `out_dir/metrics.json`."
     return json.loads((Path(out_dir) / "metrics.json").read_text())
+
+# %% ../nbs/00_core.ipynb #a0c1a002
+def auc(scores, # [n] real scores (tensor, array or list)
+        labels, # [n] 0/1 or bool
+       ) -> float:
+    "Area under the ROC curve: P(a random positive scores above a random negative), ties half."
+    from scipy.stats import rankdata
+    s = np.asarray(scores.detach().cpu() if torch.is_tensor(scores) else scores, dtype=float)
+    y = np.asarray(labels.detach().cpu() if torch.is_tensor(labels) else labels).astype(bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if not n1 or not n0: raise SpecnbError(f"auc needs both labels, got {n1} positives and {n0} negatives")
+    return float((rankdata(s)[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))

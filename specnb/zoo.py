@@ -27,9 +27,9 @@ from .fit import fit, load_checkpoint, loss_curve
 
 # %% auto #0
 __all__ = ['KINDS', 'KIND_MODULES', 'RECIPES', 'Kind', 'register_kind', 'get_kind', 'zoo_dir', 'read_info', 'info', 'available',
-           'check_safetensors', 'load_folder', 'load', 'save', 'make_config', 'downloads_allowed', 'load_hf',
-           'train_model', 'heldout_perplexity', 'greedy', 'addition_accuracy', 'evaluate', 'train_zoo', 'ship_zoo',
-           'target_model', 'load_attachment']
+           'entry_folder', 'check_safetensors', 'load_folder', 'load', 'save', 'make_config', 'downloads_allowed',
+           'load_hf', 'train_model', 'heldout_perplexity', 'greedy', 'addition_accuracy', 'evaluate', 'train_zoo',
+           'ship_zoo', 'target_model', 'load_attachment']
 
 # %% ../nbs/01_zoo.ipynb #612cf6e9
 @dataclass
@@ -118,6 +118,12 @@ def available(kind: str | None = None, # only entries of this kind
         try: return info(n)["kind"]
         except SpecnbError: return None
     return [n for n in names if kind_of(n) == kind]
+
+def entry_folder(name: str | Path, # a zoo entry's name, or a folder written by `save`
+                ) -> Path:
+    "The folder of zoo entry `name` (`data/zoo/<name>`), or `name` itself when it is a path."
+    n = str(name)
+    return zoo_dir() / n if "/" not in n and (zoo_dir() / n).is_dir() else Path(n)
 
 # %% ../nbs/01_zoo.ipynb #84866085
 def _fix(folder: Path, k: Kind | None) -> str:

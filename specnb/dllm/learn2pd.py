@@ -18,7 +18,7 @@ from ..core import SpecnbError
 from .sampler import DecodeState, Denoiser, Policy, TopK, generate
 
 # %% auto #0
-__all__ = ['FILTER_NAME', 'block_confidence', 'ExtremelyGreedy', 'egp_data', 'Filter', 'train_filter', 'auc', 'filter_scores',
+__all__ = ['FILTER_NAME', 'block_confidence', 'ExtremelyGreedy', 'egp_data', 'Filter', 'train_filter', 'filter_scores',
            'load_filter', 'Learn2PD', 'OracleFilter', 'EoTP', 'EotDenoiser']
 
 # %% ../../nbs/dllm/35_learn2pd.ipynb #17ac8c10
@@ -105,17 +105,6 @@ def train_filter(data: dict, # from egp_data: X, Y, M
         if e % 100 == 0 or e == epochs - 1: losses.append(round(loss.item(), 5))
     return f.eval(), losses
 
-def auc(scores, # [n] any real scores
-        labels, # [n] 0/1
-       ) -> float:
-    "Area under the ROC curve: P(a random positive scores above a random negative), ties half."
-    from scipy.stats import rankdata
-    s, y = np.asarray(scores, dtype=float), np.asarray(labels).astype(bool)
-    n1, n0 = int(y.sum()), int((~y).sum())
-    if not n1 or not n0: raise SpecnbError(f"auc needs both labels, got {n1} positives and {n0} negatives")
-    r = rankdata(s)
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
 @torch.no_grad()
 def filter_scores(f: Filter, data: dict) -> tuple[np.ndarray, np.ndarray]:
     "(σ(f(c)), label) at every masked position of `data`."
@@ -145,8 +134,7 @@ def load_filter(name: str | Path = FILTER_NAME, # a zoo entry of kind learn2pd_f
                 device: str | torch.device = "cpu",
                ) -> Filter:
     "The shipped (or a saved) Learn2PD filter, in eval mode."
-    folder = zoo.zoo_dir() / str(name) if "/" not in str(name) and (zoo.zoo_dir() / str(name)).is_dir() else Path(name)
-    return zoo.load_folder(folder, device=device, kind="learn2pd_filter")
+    return zoo.load_folder(zoo.entry_folder(name), device=device, kind="learn2pd_filter")
 
 # %% ../../nbs/dllm/35_learn2pd.ipynb #8e954208
 class Learn2PD(Policy):

@@ -169,8 +169,7 @@ def load_mdm(model: str | Path | None = None, # a zoo entry of kind mdm ("mdm"),
     if name.startswith("hf:"):
         raise SpecnbError(f"model={name!r}: hf: loads Hugging Face causal LMs; the dLLM notebooks decode specnb's MaskedDiffusionLM. "
                           f"Pass a zoo entry ({MDM_NAME!r}) or a folder written by specnb.dllm.model.save_mdm")
-    folder = zoo.zoo_dir() / name if "/" not in name and (zoo.zoo_dir() / name).is_dir() else Path(name)
-    return zoo.load_folder(folder, device=device, kind="mdm")[0]
+    return zoo.load_folder(zoo.entry_folder(name), device=device, kind="mdm")[0]
 
 def train_mdm(out: str | Path, # checkpoint folder; a run there is resumed
               steps: int = 4000, # optimiser steps

@@ -16,6 +16,7 @@ from torch import nn
 
 from .. import zoo
 from ..core import SpecnbError, write_json
+from ..sampling import logits_to_probs
 
 # %% auto #0
 __all__ = ['IMAGE_MODELS', 'IMAGE_RECIPES', 'load_digit_images', 'digit_split', 'quantize', 'dequantize', 'to_patches',
@@ -198,11 +199,6 @@ class DiffusionHead(nn.Module):
         return x, mean, temperature * std
 
 # %% ../../nbs/image/40_image_ar.ipynb #c4a9622e
-def _probs(logits: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
-    "The sampling distribution of `logits` [..., V] at a temperature, restricted to the top k (0: all)."
-    if top_k: logits = logits.masked_fill(logits < logits.topk(top_k, -1).values[..., -1:], -math.inf)
-    return torch.softmax(logits / temperature, -1)
-
 @torch.no_grad()
 def sample_images(model: ImageAR, # a trained model
                   cls: torch.Tensor, # [B] the classes to draw
@@ -215,7 +211,7 @@ def sample_images(model: ImageAR, # a trained model
     out, toks = model(cls, cache=cache)[:, -1], []
     for j in range(c.n_tokens):
         if c.tokens == "discrete":
-            nxt = out.argmax(-1) if temperature == 0 else torch.multinomial(_probs(out.float(), temperature, top_k), 1, generator=generator)[:, 0]
+            nxt = out.argmax(-1) if temperature == 0 else torch.multinomial(logits_to_probs(out, temperature, top_k), 1, generator=generator)[:, 0]
         else: nxt = model.head.sample(out, temperature=temperature, generator=generator)[0]
         toks.append(nxt)
         if j + 1 < c.n_tokens: out = model(cls, nxt[:, None], cache)[:, -1]
@@ -379,5 +375,4 @@ IMAGE_RECIPES = {  # the shipped AR models: (config, training steps); the discre
 
 def load_image_model(name: str, device="cpu"):
     "A shipped image entry by zoo name (`digits_ar`, `digits_cont`, `digits_cont_draft`, `digits_classifier`) or a folder written by zoo.save."
-    folder = zoo.zoo_dir() / name if "/" not in name and (zoo.zoo_dir() / name).is_dir() else Path(name)
-    return zoo.load_folder(folder, device=device)
+    return zoo.load_folder(zoo.entry_folder(name), device=device)

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..core import SpecnbError
+from ..sampling import logits_to_probs
 from ..kernels.verify import verify_chain_fused   # the window's acceptance tests and residual draw: torch here, one Triton program on CUDA
 
 # %% auto #0
@@ -45,12 +46,7 @@ class TableAR:
 def _dist(logits: torch.Tensor, # [n, V]
           temperature: float, top_k: int) -> np.ndarray: # [n, V] float64
     "The sampling law of each row: softmax at a temperature over the top k (0: all); one-hot argmax at temperature 0."
-    z = logits.detach().double().cpu().numpy()
-    if temperature == 0: return np.eye(z.shape[-1])[z.argmax(-1)]
-    if top_k: z = np.where(z < np.sort(z, -1)[:, -top_k:][:, :1], -np.inf, z)
-    z = (z - z.max(-1, keepdims=True)) / temperature
-    e = np.exp(z)
-    return e / e.sum(-1, keepdims=True)
+    return logits_to_probs(logits.detach().double(), temperature, top_k).cpu().numpy()   # specnb.sampling's warpers, in float64
 
 def _draw(p: np.ndarray, rng: np.random.Generator) -> int:
     "One draw from the (unnormalised) weights p."

@@ -12,7 +12,7 @@ from torch import nn
 import torch.nn.functional as F
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
-from ..core import SpecnbError
+from ..core import SpecnbError, auc   # the exit probe is scored by specnb.core's ROC AUC
 from ..tree import check_architecture
 from ..layers import EarlyExitDecoder, causal_mask, embed, frozen_pass, lm_logits
 from ..data import build_documents, token_streams, sample_batch, heldout_documents
@@ -21,8 +21,8 @@ from .. import zoo
 
 # %% auto #0
 __all__ = ['FEATURES', 'BENCH_SETTINGS', 'Accelerator', 'shared_kv_attention', 'fast_stream', 'kl_to_final', 'stream_logits',
-           'accel_loss', 'train_accelerator', 'ExitProbe', 'exit_features', 'fit_probe', 'auc', 'stream_stats',
-           'M2R2Decoder', 'accelerator_dir', 'save_accelerator', 'load_accelerator', 'heldout_batches', 'measure']
+           'accel_loss', 'train_accelerator', 'ExitProbe', 'exit_features', 'fit_probe', 'stream_stats', 'M2R2Decoder',
+           'accelerator_dir', 'save_accelerator', 'load_accelerator', 'heldout_batches', 'measure']
 
 # %% ../../nbs/spec/27_m2r2.ipynb #660a539d
 class Accelerator(nn.Module):
@@ -156,16 +156,6 @@ def fit_probe(feats: torch.Tensor, # [n, 4] exit features
         return loss
     opt.step(closure)
     return probe.eval()
-
-def auc(score: torch.Tensor, hit: torch.Tensor) -> float:
-    "Area under the ROC curve of `score` for the labels `hit`: P(score of a random hit > score of a random miss), ties count half."
-    pos, neg = score[hit.bool()].double(), score[~hit.bool()].double()
-    if len(pos) == 0 or len(neg) == 0: raise SpecnbError("AUC needs both hits and misses")
-    r = torch.cat([pos, neg]).argsort().argsort().double() + 1           # ranks (ties broken arbitrarily, then averaged below)
-    both = torch.cat([pos, neg]); ranks = torch.empty_like(r)
-    for v in both.unique():                                              # average ranks of ties
-        m = both == v; ranks[m] = r[m].mean()
-    return float((ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 # %% ../../nbs/spec/27_m2r2.ipynb #18571ded
 @torch.no_grad()
