@@ -73,9 +73,14 @@ def stdlib_sources(max_bytes: int = 60_000, # skip files larger than this (gener
     return out
 
 # %% ../nbs/02_data.ipynb #0c9f9340
-def addition_example(rng: random.Random, max_digits: int = 3) -> tuple[str, str, int]:
-    "(prompt, worked answer, result) for a random addition of numbers with up to `max_digits` digits."
-    a, b = (rng.randrange(10 ** rng.randint(1, max_digits)) for _ in range(2))
+def addition_example(rng: random.Random, # the only source of randomness
+                     max_digits: int = 3, # each number has at most this many digits
+                     min_digits: int = 1, # and at least this many (1: any number below 10**max_digits, as the zoo trained on)
+                    ) -> tuple[str, str, int]:
+    "(prompt, worked answer, result) for a random addition of two numbers with `min_digits` to `max_digits` digits."
+    if not 1 <= min_digits <= max_digits: raise SpecnbError(f"need 1 <= min_digits <= max_digits, got {min_digits} and {max_digits}")
+    lo = lambda: 10 ** (min_digits - 1) if min_digits > 1 else 0
+    a, b = (lo() + rng.randrange(10 ** max_digits - lo()) if min_digits > 1 else rng.randrange(10 ** rng.randint(1, max_digits)) for _ in range(2))
     da, db = str(a)[::-1], str(b)[::-1]
     steps, carry = [], 0
     for i in range(max(len(da), len(db))):

@@ -104,6 +104,7 @@ def fit(module: nn.Module, # trained in place (train mode during the call, eval 
         save_every: int = 100, # steps between checkpoints
         seed: int = 0, # seeds the generator handed to `batches`
         max_minutes: float | None = None, # stop (after a checkpoint) when this call has run this long
+        stop_at: int | None = None, # stop (after a checkpoint) at this step, mid-schedule: a snapshot of the `steps`-step run
         meta: dict | None = None, # stored in the checkpoint and progress.json (data hash, recipe...)
         on_step: Callable[[FitResult], None] | None = None, # called after every step
         progress: bool = True, # show a tqdm progress bar
@@ -146,7 +147,7 @@ def fit(module: nn.Module, # trained in place (train mode during the call, eval 
     t0, s0 = time.perf_counter(), res.seconds
     bar = tqdm(total=steps, initial=res.step, desc=desc, disable=not progress)
     try:
-        while res.step < steps:
+        while res.step < (steps if stop_at is None else min(steps, stop_at)):
             step = res.step
             rate = lr * schedule(step, steps, warmup, floor)
             for group in opt.param_groups: group["lr"] = rate
@@ -162,7 +163,7 @@ def fit(module: nn.Module, # trained in place (train mode during the call, eval 
             res.seconds = s0 + time.perf_counter() - t0
             bar.update(1); bar.set_postfix(loss=f"{sum(res.losses[-20:]) / len(res.losses[-20:]):.4f}")
             out_of_time = max_minutes is not None and (time.perf_counter() - t0) / 60 >= max_minutes
-            if ck is not None and (res.step % save_every == 0 or res.step == steps or out_of_time): save()
+            if ck is not None and (res.step % save_every == 0 or res.step in (steps, stop_at) or out_of_time): save()
             if on_step is not None: on_step(res)
             if out_of_time: break
     finally:

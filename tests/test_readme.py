@@ -66,3 +66,13 @@ def test_readme_image_example_runs():
     "The image example samples a digit with Speculative Jacobi Decoding on the shipped model, in fewer forwards than its 64 tokens."
     env = run_readme_example("jacobi_sample")
     assert len(env["out"]["tokens"]) == 64 and env["out"]["nfe"] < 64
+
+
+def test_readme_reasoning_example_runs():
+    "The reasoning example samples 32 paths in one batch, votes, runs RPC and CNTP on the shipped reasoner."
+    env = run_readme_example("cntp_sample")
+    paths, q = env["paths"], env["q"]
+    assert len(paths.paths) == 32 and paths.forwards <= max(len(p.tokens) for p in paths.paths) + 1   # one forward per token for all 32
+    sc, rpc = env["self_consistency"](paths.answers(0)), env["rpc_aggregate"](paths.of(0))
+    assert abs(sum(sc.values()) - 1) < 1e-9 and abs(sum(rpc.values()) - 1) < 1e-9 and set(rpc) <= set(sc)
+    assert len(env["cautious"].paths) == 4 and all(p.cost >= len(p.tokens) for p in env["cautious"].paths)
