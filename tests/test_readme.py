@@ -76,3 +76,10 @@ def test_readme_reasoning_example_runs():
     sc, rpc = env["self_consistency"](paths.answers(0)), env["rpc_aggregate"](paths.of(0))
     assert abs(sum(sc.values()) - 1) < 1e-9 and abs(sum(rpc.values()) - 1) < 1e-9 and set(rpc) <= set(sc)
     assert len(env["cautious"].paths) == 4 and all(p.cost >= len(p.tokens) for p in env["cautious"].paths)
+
+
+def test_readme_alignment_example_runs():
+    "The DeAL example steers the shipped draft toward required words and spends what best-of-N is then given."
+    env = run_readme_example("deal_search")
+    out, bon = env["out"], env["bon"]
+    assert len(out.tokens) == 16 and out.compute > 16 and 0.0 <= out.reward <= 1.0 and 0.0 <= bon.reward <= 1.0
