@@ -723,6 +723,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'specnb.reason.core.Paths.of': ('reason/paths.html#paths.of', 'specnb/reason/core.py'),
                                     'specnb.reason.core.Problem': ('reason/paths.html#problem', 'specnb/reason/core.py'),
                                     'specnb.reason.core.Segment': ('reason/paths.html#segment', 'specnb/reason/core.py'),
+                                    'specnb.reason.core.Segment.add': ('reason/paths.html#segment.add', 'specnb/reason/core.py'),
+                                    'specnb.reason.core.Segment.extend': ('reason/paths.html#segment.extend', 'specnb/reason/core.py'),
                                     'specnb.reason.core.budget_curve': ('reason/paths.html#budget_curve', 'specnb/reason/core.py'),
                                     'specnb.reason.core.calibration': ('reason/paths.html#calibration', 'specnb/reason/core.py'),
                                     'specnb.reason.core.check_seeds': ('reason/paths.html#check_seeds', 'specnb/reason/core.py'),
